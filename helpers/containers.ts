@@ -1,0 +1,27 @@
+import { MySqlContainer } from "@testcontainers/mysql";
+import { GenericContainer } from "testcontainers";
+import { inject } from "vitest";
+
+export const RUN_LABEL = "labs.run";
+export const LOOPBACK = "127.0.0.1";
+
+export function runLabels(): Record<string, string> {
+  return { [RUN_LABEL]: inject("runId") };
+}
+
+// The book's `-p 8001:80` publishes on every interface, which would expose a lab's database or the host's
+// metrics to the network; every container of a run publishes on loopback only and carries the run's label.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function forThisRun<Base extends new (...args: any[]) => GenericContainer>(base: Base) {
+  return class extends base {
+    protected override async beforeContainerCreated(): Promise<void> {
+      for (const bindings of Object.values(this.hostConfig.PortBindings ?? {})) {
+        for (const binding of bindings as { HostIp?: string }[]) binding.HostIp = LOOPBACK;
+      }
+      this.withLabels(runLabels());
+    }
+  };
+}
+
+export const LabContainer = forThisRun(GenericContainer);
+export const LabMySqlContainer = forThisRun(MySqlContainer);

@@ -1,0 +1,19 @@
+import { readdir, readFile } from "node:fs/promises";
+
+// The mirror comes from the machine's own apt sources so that no host name is written into the project.
+export async function debianMirror(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  if (env.LABS_DEBIAN_MIRROR) return env.LABS_DEBIAN_MIRROR;
+  const sources: string[] = [];
+  const dir = "/etc/apt/sources.list.d";
+  const files = await readdir(dir).catch(() => [] as string[]);
+  for (const file of files.filter((name) => name.endsWith(".sources") || name.endsWith(".list"))) {
+    sources.push(await readFile(`${dir}/${file}`, "utf8"));
+  }
+  sources.push(await readFile("/etc/apt/sources.list", "utf8").catch(() => ""));
+  for (const text of sources) {
+    const uris = [...text.matchAll(/^URIs:\s*(\S+)/gm), ...text.matchAll(/^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/gm)];
+    const mirror = uris.map((match) => match[1]!).find((uri) => /^https?:\/\//.test(uri) && !uri.includes("security"));
+    if (mirror) return mirror;
+  }
+  throw new Error("no Debian mirror found in /etc/apt sources: set LABS_DEBIAN_MIRROR to a Debian archive URL");
+}

@@ -1,0 +1,92 @@
+import { describe, expect, it } from "vitest";
+import { CATALOGUE, catalogueEntry } from "../../helpers/catalogue.ts";
+import { describeImage, imageMapFrom, imageSourceFrom, planImages, standInFacts } from "../../helpers/images.ts";
+
+const noRegistry = () => false;
+const everyRegistry = () => true;
+
+describe("image catalogue", () => {
+  it("names every lab image by its official reference", () => {
+    expect(CATALOGUE.map(({ official }) => official)).toEqual([
+      "debian:bullseye",
+      "httpd:2.4",
+      "python:3.9-slim-bullseye",
+      "mysql:5.7",
+      "nginx:1.18",
+      "gcr.io/cadvisor/cadvisor:v0.46.0",
+      "registry:2",
+    ]);
+  });
+
+  it("finds an entry under any spelling of its reference", () => {
+    expect(catalogueEntry("docker.io/library/nginx:1.18").standIn).toBe("labs-stand-in/nginx:1.18");
+  });
+
+  it("rejects an image the catalogue does not know, listing the ones it does", () => {
+    expect(() => catalogueEntry("gcr.io/cadvisor:v0.46.0")).toThrow(
+      /"gcr.io\/cadvisor:v0.46.0" is not a lab image; the catalogue knows debian:bullseye, .*registry:2/,
+    );
+  });
+});
+
+describe("image resolution", () => {
+  it("LABS_IMAGES defaults to auto and rejects anything else", () => {
+    expect(imageSourceFrom({})).toBe("auto");
+    expect(imageSourceFrom({ LABS_IMAGES: "local" })).toBe("local");
+    expect(() => imageSourceFrom({ LABS_IMAGES: "stand-in" })).toThrow(
+      "LABS_IMAGES=stand-in is not an image source: use official, local or auto",
+    );
+  });
+
+  it("official runs the official references whatever the registries say", () => {
+    const plans = planImages("official", new Map(), noRegistry);
+    expect(plans.map(({ ref }) => ref)).toEqual(CATALOGUE.map(({ official }) => official));
+  });
+
+  it("local runs the stand-ins whatever the registries say", () => {
+    const plans = planImages("local", new Map(), everyRegistry);
+    expect(plans.map(({ ref }) => ref)).toEqual(CATALOGUE.map(({ standIn }) => standIn));
+    expect(new Set(plans.map(({ why }) => why))).toEqual(new Set(["stand-in"]));
+  });
+
+  it("auto picks per registry: official where it answers, the stand-in where it does not", () => {
+    const plans = planImages("auto", new Map(), (host) => host === "registry-1.docker.io");
+    const byOfficial = Object.fromEntries(plans.map(({ official, ref }) => [official, ref]));
+    expect(byOfficial["nginx:1.18"]).toBe("nginx:1.18");
+    expect(byOfficial["gcr.io/cadvisor/cadvisor:v0.46.0"]).toBe("labs-stand-in/cadvisor:v0.46.0");
+  });
+
+  it("LABS_IMAGE_MAP is applied last, under any spelling of the official reference", () => {
+    const map = imageMapFrom({ LABS_IMAGE_MAP: '{"docker.io/library/nginx:1.18": "mirror.local/nginx:1.18"}' });
+    const plans = planImages("local", map, noRegistry);
+    expect(plans.find(({ official }) => official === "nginx:1.18")).toEqual({
+      official: "nginx:1.18",
+      ref: "mirror.local/nginx:1.18",
+      why: "LABS_IMAGE_MAP",
+    });
+  });
+
+  it.each([
+    ["not json", /LABS_IMAGE_MAP is not JSON/],
+    ['["nginx:1.18"]', /must be a JSON object/],
+    ['{"nginx:1.18": 3}', /LABS_IMAGE_MAP\["nginx:1.18"\] must be an image reference string/],
+    ['{"nginx:1.19": "nginx:1.19"}', /"nginx:1.19" is not a lab image/],
+    ['{"nginx:1.18": "Not A Ref"}', /invalid image reference "Not A Ref"/],
+  ])("LABS_IMAGE_MAP=%s is refused", (value, message) => {
+    expect(() => imageMapFrom({ LABS_IMAGE_MAP: value })).toThrow(message);
+  });
+
+  it("tells a stand-in by its labels, never by the mode", () => {
+    const labels = { "labs.stand-in.for": "gcr.io/cadvisor/cadvisor:v0.46.0", "labs.stand-in.lacks": "web-ui" };
+    expect(standInFacts(labels)).toEqual({ standInFor: "gcr.io/cadvisor/cadvisor:v0.46.0", lacks: ["web-ui"] });
+    expect(standInFacts({ maintainer: "someone" })).toEqual({ lacks: [] });
+  });
+
+  it("states reference, short id and kind of the image a lab runs", () => {
+    const standIn = { official: "nginx:1.18", ref: "labs-stand-in/nginx:1.18", id: `sha256:${"c".repeat(64)}`, standInFor: "nginx:1.18", lacks: [] };
+    expect(describeImage(standIn)).toBe("nginx:1.18 -> labs-stand-in/nginx:1.18 (cccccccccccc) stand-in for nginx:1.18");
+    expect(describeImage({ ...standIn, ref: "nginx:1.18", standInFor: undefined })).toBe(
+      "nginx:1.18 -> nginx:1.18 (cccccccccccc) official image",
+    );
+  });
+});
