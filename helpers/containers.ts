@@ -12,7 +12,7 @@ export function runLabels(): Record<string, string> {
 // The book's `-p 8001:80` publishes on every interface, which would expose a lab's database or the host's
 // metrics to the network; every container of a run publishes on loopback only and carries the run's label.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function forThisRun<Base extends new (...args: any[]) => GenericContainer>(base: Base) {
+function forThisRun<Base extends new (...args: any[]) => GenericContainer>(base: Base): Base {
   return class extends base {
     protected override async beforeContainerCreated(): Promise<void> {
       for (const bindings of Object.values(this.hostConfig.PortBindings ?? {})) {
@@ -20,7 +20,7 @@ function forThisRun<Base extends new (...args: any[]) => GenericContainer>(base:
       }
       this.withLabels(runLabels());
     }
-  };
+  } as Base;
 }
 
 export const LabContainer = forThisRun(GenericContainer);

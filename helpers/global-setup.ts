@@ -89,7 +89,9 @@ export default async function setup(project: TestProject) {
     const plans = planImages(source, map, (host) => answering.has(host));
     if (!process.env.TESTCONTAINERS_RYUK_DISABLED && source !== "official" && !answering.has("registry-1.docker.io")) {
       process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
-      console.log("teardown: Ryuk's image cannot be pulled here, so the suite's own cleanup and audit remove what it starts");
+      console.log(
+        "teardown: Ryuk's image cannot be pulled here, so the suite's own cleanup and audit remove what it starts",
+      );
     }
     client = await getContainerRuntimeClient();
     const images = [];

@@ -20,7 +20,12 @@ interface Run {
   output: string[];
 }
 
-function run(command: string, args: string[], onLine: (line: string) => void, input?: NodeJS.ReadableStream): Promise<Run> {
+function run(
+  command: string,
+  args: string[],
+  onLine: (line: string) => void,
+  input?: NodeJS.ReadableStream,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: [input ? "pipe" : "ignore", "pipe", "pipe"] });
     const output: string[] = [];
@@ -31,8 +36,8 @@ function run(command: string, args: string[], onLine: (line: string) => void, in
         onLine(line);
       }
     };
-    child.stdout.on("data", collect);
-    child.stderr.on("data", collect);
+    child.stdout?.on("data", collect);
+    child.stderr?.on("data", collect);
     if (input && child.stdin) input.pipe(child.stdin);
     child.on("error", reject);
     child.on("close", (code) => resolve({ code: code ?? 1, output }));
@@ -51,7 +56,11 @@ async function recipeHash(recipe: string, baseHash: string): Promise<string> {
   const hash = createHash("sha256").update(baseHash);
   const dir = join(RECIPES, recipe);
   for (const file of await filesOf(dir)) {
-    hash.update(relative(dir, file)).update("\0").update(await readFile(file)).update("\0");
+    hash
+      .update(relative(dir, file))
+      .update("\0")
+      .update(await readFile(file))
+      .update("\0");
   }
   return hash.digest("hex").slice(0, 16);
 }
@@ -81,14 +90,17 @@ async function buildBase(entry: StandIn, hash: string): Promise<void> {
   const setting = (key: string) => conf.match(new RegExp(`^${key}=(\\S+)`, "m"))?.[1] ?? "";
   const [suite, variant] = [setting("SUITE"), setting("VARIANT")];
   if (!existsSync("/usr/sbin/debootstrap")) {
-    throw new BuildFailed("[debian] debootstrap is missing: install it with `apt-get install -y debootstrap` (needs root)");
+    throw new BuildFailed(
+      "[debian] debootstrap is missing: install it with `apt-get install -y debootstrap` (needs root)",
+    );
   }
   const mirror = await debianMirror();
   const rootfs = await mkdtemp(join(tmpdir(), "labs-rootfs-"));
   try {
     say(entry.recipe, `debootstrap --variant=${variant} ${suite} (about 30 s)`);
     const bootstrap = await run("debootstrap", [`--variant=${variant}`, suite, rootfs, mirror], (line) => {
-      if (line.startsWith("I: Retrieving Release") || line.startsWith("I: Base system installed")) say(entry.recipe, line);
+      if (line.startsWith("I: Retrieving Release") || line.startsWith("I: Base system installed"))
+        say(entry.recipe, line);
     });
     if (bootstrap.code !== 0) failWith(entry.recipe, "debootstrap", bootstrap);
     await copyFile(join(RECIPES, "debian", "policy-rc.d"), join(rootfs, "usr/sbin/policy-rc.d"));
@@ -155,7 +167,9 @@ async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
   const unknown = wanted.filter((name) => !CATALOGUE.some(({ recipe }) => recipe === name));
   if (unknown.length > 0) {
-    throw new BuildFailed(`unknown recipe ${unknown.join(", ")}; recipes: ${CATALOGUE.map(({ recipe }) => recipe).join(", ")}`);
+    throw new BuildFailed(
+      `unknown recipe ${unknown.join(", ")}; recipes: ${CATALOGUE.map(({ recipe }) => recipe).join(", ")}`,
+    );
   }
   const engine = await probeEngine();
   console.log(`stand-ins: building on Docker ${engine.version} (${engine.os}/${engine.arch}) at ${engine.endpoint}`);
@@ -175,7 +189,11 @@ async function main(): Promise<void> {
   for (const [recipe, outcome] of outcomes) console.log(`  ${recipe.padEnd(9)} ${outcome}`);
   const built = [...outcomes.values()].filter((outcome) => outcome === "built").length;
   const cold = outcomes.get(base.recipe) === "built";
-  const [kind, target] = cold ? ["cold build", COLD_TARGET_S] : built === 0 ? ["no-change rebuild", WARM_TARGET_S] : ["partial rebuild", COLD_TARGET_S];
+  const [kind, target] = cold
+    ? ["cold build", COLD_TARGET_S]
+    : built === 0
+      ? ["no-change rebuild", WARM_TARGET_S]
+      : ["partial rebuild", COLD_TARGET_S];
   console.log(
     `benchmark: ${kind} of ${outcomes.size} stand-ins in ${seconds.toFixed(1)} s (${built} built) ` +
       `on ${(await import("node:os")).availableParallelism()} cores; target < ${target} s: ${seconds < target ? "met" : "MISSED"}`,

@@ -70,7 +70,9 @@ describe("Smoke: every lab image starts and answers", { timeout: 120_000, concur
   });
 
   it("debian:bullseye runs a shell command", async () => {
-    await using debian = await new LabContainer(labImage("debian:bullseye").ref).withCommand(["sleep", "infinity"]).start();
+    await using debian = await new LabContainer(labImage("debian:bullseye").ref)
+      .withCommand(["sleep", "infinity"])
+      .start();
     const result = await debian.exec(["bash", "-c", ". /etc/os-release && echo $ID $VERSION_CODENAME"]);
     expect(result).toMatchObject({ exitCode: 0, stdout: "debian bullseye\n" });
   });

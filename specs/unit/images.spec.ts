@@ -83,8 +83,16 @@ describe("image resolution", () => {
   });
 
   it("states reference, short id and kind of the image a lab runs", () => {
-    const standIn = { official: "nginx:1.18", ref: "labs-stand-in/nginx:1.18", id: `sha256:${"c".repeat(64)}`, standInFor: "nginx:1.18", lacks: [] };
-    expect(describeImage(standIn)).toBe("nginx:1.18 -> labs-stand-in/nginx:1.18 (cccccccccccc) stand-in for nginx:1.18");
+    const standIn = {
+      official: "nginx:1.18",
+      ref: "labs-stand-in/nginx:1.18",
+      id: `sha256:${"c".repeat(64)}`,
+      standInFor: "nginx:1.18",
+      lacks: [],
+    };
+    expect(describeImage(standIn)).toBe(
+      "nginx:1.18 -> labs-stand-in/nginx:1.18 (cccccccccccc) stand-in for nginx:1.18",
+    );
     expect(describeImage({ ...standIn, ref: "nginx:1.18", standInFor: undefined })).toBe(
       "nginx:1.18 -> nginx:1.18 (cccccccccccc) official image",
     );
