@@ -9,6 +9,8 @@ export default tseslint.config(
     languageOptions: { globals: { process: "readonly", console: "readonly" } },
     rules: {
       "@typescript-eslint/no-non-null-assertion": "off",
+      // vitest fixtures must destructure their first argument, even when they need nothing from it
+      "no-empty-pattern": ["error", { allowObjectPatternsAsParameters: true }],
     },
   },
 );

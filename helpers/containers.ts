@@ -1,6 +1,8 @@
+import { randomBytes } from "node:crypto";
 import { MySqlContainer } from "@testcontainers/mysql";
 import { GenericContainer } from "testcontainers";
 import { inject } from "vitest";
+import { dockerApi } from "./docker.ts";
 
 export const RUN_LABEL = "labs.run";
 export const LOOPBACK = "127.0.0.1";
@@ -25,3 +27,14 @@ function forThisRun<Base extends new (...args: any[]) => GenericContainer>(base:
 
 export const LabContainer = forThisRun(GenericContainer);
 export const LabMySqlContainer = forThisRun(MySqlContainer);
+
+export function nameForRun(bookName: string): string {
+  return `${bookName}-${inject("runId")}`;
+}
+
+export async function labNetwork(): Promise<{ name: string; id: string } & AsyncDisposable> {
+  const docker = await dockerApi();
+  const name = nameForRun(`labs-net-${randomBytes(3).toString("hex")}`);
+  const network = await docker.createNetwork({ Name: name, Labels: runLabels(), CheckDuplicate: true });
+  return { name, id: network.id, [Symbol.asyncDispose]: () => network.remove() };
+}

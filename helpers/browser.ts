@@ -1,0 +1,35 @@
+import { existsSync } from "node:fs";
+import { chromium, type Browser } from "playwright-core";
+import type { TestContext } from "vitest";
+
+const CANDIDATES = [
+  "/usr/bin/chromium",
+  "/usr/bin/chromium-browser",
+  "/usr/bin/google-chrome",
+  "/Applications/Chromium.app/Contents/MacOS/Chromium",
+  "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+];
+
+// Without the background-networking flags Chromium keeps calling out to Google's hosts, which a closed network refuses.
+const FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+const INSTALL_HINT =
+  "install Chromium (Debian: apt-get install -y chromium; macOS: brew install --cask chromium) or set CHROMIUM_PATH";
+
+export async function openBrowser(skip: TestContext["skip"]): Promise<Browser & AsyncDisposable> {
+  const executablePath = [process.env.CHROMIUM_PATH, ...CANDIDATES].find((path) => path && existsSync(path));
+  if (!executablePath) {
+    if (process.env.CI) throw new Error(`No Chromium for the browser step: ${INSTALL_HINT}`);
+    skip(`no Chromium found: ${INSTALL_HINT}`);
+  }
+  const browser = await chromium.launch({ executablePath, args: FLAGS });
+  return Object.assign(browser, { [Symbol.asyncDispose]: () => browser.close() });
+}

@@ -1,0 +1,27 @@
+import { createServer } from "node:net";
+import { LOOPBACK } from "./containers.ts";
+
+export type Publish = number | { container: number; host: number };
+
+async function assertFree(port: number, what: string): Promise<void> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(
+              `LABS_BOOK_PORTS=1 needs host port ${port} for ${what}, but it is taken: free it (lsof -i :${port}) or unset LABS_BOOK_PORTS to publish on a free port`,
+            )
+          : error,
+      ),
+    );
+    server.listen(port, LOOPBACK, () => server.close(() => resolve()));
+  });
+}
+
+// The book publishes on fixed host ports (8001, 9559); by default a free port is taken so that runs never clash.
+export async function publish(containerPort: number, bookPort: number, what: string): Promise<Publish> {
+  if (process.env.LABS_BOOK_PORTS !== "1") return containerPort;
+  await assertFree(bookPort, what);
+  return { container: containerPort, host: bookPort };
+}
