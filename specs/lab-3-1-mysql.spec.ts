@@ -1,0 +1,184 @@
+import { createConnection } from "mysql2/promise";
+import type { ResultSetHeader, RowDataPacket } from "mysql2/promise";
+import { describe, expect, inject, test } from "vitest";
+import { LabContainer, LabMySqlContainer, labNetwork, nameForRun } from "../helpers/containers.ts";
+import { dockerApi } from "../helpers/docker.ts";
+import { labImage } from "../helpers/images.ts";
+import { newSecret } from "../helpers/secrets.ts";
+
+const image = labImage("mysql:5.7");
+const PLATFORM = "linux/amd64";
+const rootPassword = newSecret();
+const userPassword = newSecret();
+const SEED_SQL =
+  "CREATE TABLE seeded (id INT PRIMARY KEY, note VARCHAR(40));\nINSERT INTO seeded VALUES (1, 'from initdb');\n";
+
+const lab = test
+  .extend("network", { scope: "file" }, async ({}, { onCleanup }) => {
+    const network = await labNetwork();
+    onCleanup(() => network[Symbol.asyncDispose]());
+    return network;
+  })
+  .extend("mysql", { scope: "file" }, async ({ network }, { onCleanup }) => {
+    const mysql = await new LabMySqlContainer(image.ref)
+      .withPlatform(PLATFORM)
+      .withName(nameForRun("some-mysql"))
+      .withNetworkMode(network.name)
+      .withNetworkAliases("some-mysql")
+      .withRootPassword(rootPassword)
+      .withDatabase("labs")
+      .withUsername("lab")
+      .withUserPassword(userPassword)
+      .withCopyContentToContainer([{ content: SEED_SQL, target: "/docker-entrypoint-initdb.d/01-seed.sql" }])
+      .start();
+    onCleanup(async () => {
+      await mysql.stop();
+    });
+    return mysql;
+  });
+
+function ipv4ToInt(address: string): number {
+  return address.split(".").reduce((value, octet) => value * 256 + Number(octet), 0);
+}
+
+function inSubnet(address: string, cidr: string): boolean {
+  const [base = "", bits = "32"] = cidr.split("/");
+  const size = 2 ** (32 - Number(bits));
+  return Math.floor(ipv4ToInt(address) / size) === Math.floor(ipv4ToInt(base) / size);
+}
+
+describe("Lab 3-1: MySQL 5.7 for a team's SQL tests", { timeout: 180_000 }, () => {
+  lab("docker pull --platform linux/amd64 mysql:5.7", async ({ mysql, annotate }) => {
+    const docker = await dockerApi();
+    const container = await docker.getContainer(mysql.getId()).inspect();
+    const pulled = await docker.getImage(container.Image).inspect();
+    expect({ os: pulled.Os, architecture: pulled.Architecture }).toEqual({ os: "linux", architecture: "amd64" });
+    expect(await mysql.exec(["uname", "-m"])).toMatchObject({ exitCode: 0, stdout: "x86_64\n" });
+    const engine = inject("engine");
+    const emulated = engine.arch !== pulled.Architecture;
+    await annotate(
+      `host ${process.arch}, engine ${engine.os}/${engine.arch}, image ${pulled.Os}/${pulled.Architecture}, ` +
+        `emulation: ${emulated ? `yes (${engine.arch} engine runs amd64 code under emulation)` : "no"}`,
+    );
+  });
+
+  lab("docker run --name some-mysql -e MYSQL_ROOT_PASSWORD=... -d mysql:5.7", async ({ mysql }) => {
+    const info = await (await dockerApi()).getContainer(mysql.getId()).inspect();
+    expect(info.Name).toBe(`/${nameForRun("some-mysql")}`);
+    expect(info.State).toMatchObject({ Running: true });
+    const generated = info.Config.Env.includes(`MYSQL_ROOT_PASSWORD=${rootPassword}`);
+    expect(generated, "the container got this run's generated root password").toBe(true);
+    expect(rootPassword === "my-secret-pw" || rootPassword.length < 20, "the book's literal password is not used").toBe(
+      false,
+    );
+    await using connection = await createConnection({
+      host: mysql.getHost(),
+      port: mysql.getPort(),
+      user: "root",
+      password: rootPassword,
+    });
+    const [rows] = await connection.query<RowDataPacket[]>("SELECT 1 AS res");
+    expect(rows).toEqual([{ res: 1 }]);
+  });
+
+  lab("docker exec -it some-mysql bash -c 'cat /etc/os-release'", async ({ mysql, annotate }) => {
+    const result = await mysql.exec(["bash", "-c", "cat /etc/os-release"]);
+    expect(result.exitCode).toBe(0);
+    const name = result.stdout.match(/^PRETTY_NAME="?([^"\n]+)"?$/m)?.[1];
+    expect(name).toMatch(/\w+/);
+    await annotate(`the container's OS: ${name}`);
+  });
+
+  lab("mysql -u root -p (inside the container)", async ({ mysql }) => {
+    const rightPassword = await mysql.exec(["mysql", "-uroot", "--batch", "-e", "SELECT CURRENT_USER()"], {
+      env: { MYSQL_PWD: rootPassword },
+    });
+    expect(rightPassword).toMatchObject({ exitCode: 0, stdout: expect.stringContaining("root@localhost") });
+    const wrongPassword = await mysql.exec(["mysql", "-uroot", "-e", "SELECT 1"], { env: { MYSQL_PWD: newSecret() } });
+    expect(wrongPassword.exitCode).toBe(1);
+    expect(wrongPassword.output).toContain("Access denied for user 'root'@'localhost'");
+  });
+
+  lab("SQL from the host over the published port (mysql2)", async ({ mysql, annotate }) => {
+    await using connection = await createConnection({
+      host: mysql.getHost(),
+      port: mysql.getPort(),
+      user: "lab",
+      password: userPassword,
+      database: "labs",
+    });
+    const [[whoami]] = await connection.query<RowDataPacket[]>("SELECT CURRENT_USER() AS user, DATABASE() AS db");
+    expect(whoami).toEqual({ user: "lab@%", db: "labs" });
+    const [seeded] = await connection.query<RowDataPacket[]>("SELECT id, note FROM seeded");
+    expect(seeded).toEqual([{ id: 1, note: "from initdb" }]);
+
+    await connection.query("CREATE TABLE team (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(40), role VARCHAR(20))");
+    const [inserted] = await connection.query<ResultSetHeader>(
+      "INSERT INTO team (name, role) VALUES ('ana', 'dev'), ('bo', 'qa'), ('cy', 'ops')",
+    );
+    expect(inserted.affectedRows).toBe(3);
+    const [updated] = await connection.query<ResultSetHeader>("UPDATE team SET role = 'dev' WHERE name = 'bo'");
+    expect(updated).toMatchObject({ affectedRows: 1, changedRows: 1 });
+    const [deleted] = await connection.query<ResultSetHeader>("DELETE FROM team WHERE name = 'cy'");
+    expect(deleted.affectedRows).toBe(1);
+    const [team] = await connection.query<RowDataPacket[]>("SELECT id, name, role FROM team ORDER BY id");
+    expect(team).toEqual([
+      { id: 1, name: "ana", role: "dev" },
+      { id: 2, name: "bo", role: "dev" },
+    ]);
+    const [[count]] = await connection.query<RowDataPacket[]>("SELECT COUNT(*) AS n FROM team WHERE role = 'dev'");
+    expect(count).toEqual({ n: 2 });
+
+    await expect(connection.query("SELECT User FROM mysql.user")).rejects.toMatchObject({
+      code: expect.stringMatching(/^ER_(TABLEACCESS|DBACCESS)_DENIED_ERROR$/),
+    });
+    await annotate(`lab@% in labs: 3 inserted, 1 updated, 1 deleted, ${team.length} left; mysql.* is denied`);
+  });
+
+  lab("docker inspect some-mysql | grep IPAddress", async ({ mysql, network, annotate }) => {
+    const docker = await dockerApi();
+    const address = (await docker.getContainer(mysql.getId()).inspect()).NetworkSettings.Networks[network.name]
+      ?.IPAddress;
+    const subnet = (await docker.getNetwork(network.id).inspect()).IPAM?.Config?.[0]?.Subnet;
+    expect(address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    expect(subnet).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/);
+    expect(inSubnet(address!, subnet!), `${address} lies in ${subnet}`).toBe(true);
+
+    await using client = await new LabContainer(image.ref)
+      .withPlatform(PLATFORM)
+      .withNetworkMode(network.name)
+      .withCommand(["sleep", "infinity"])
+      .start();
+    for (const host of [address!, "some-mysql"]) {
+      const query = await client.exec(
+        ["mysql", "-h", host, "-ulab", "--batch", "-N", "labs", "-e", "SELECT note FROM seeded"],
+        {
+          env: { MYSQL_PWD: userPassword },
+        },
+      );
+      expect(query, `query via ${host}`).toMatchObject({ exitCode: 0, stdout: "from initdb\n" });
+    }
+    await annotate(`some-mysql is ${address} in ${subnet}; reached from a second container by address and by alias`);
+  });
+
+  lab("mysql> SELECT VERSION();", async ({ mysql, annotate }) => {
+    await using connection = await createConnection({
+      host: mysql.getHost(),
+      port: mysql.getPort(),
+      user: "root",
+      password: rootPassword,
+    });
+    const [[{ version }]] = (await connection.query<RowDataPacket[]>("SELECT VERSION() AS version")) as [
+      [{ version: string }],
+      unknown,
+    ];
+    if (image.standInFor) {
+      expect(version).not.toMatch(/^5\.7\./);
+      expect(version).toMatch(/MariaDB/);
+      await annotate(`stand-in ${image.ref} reports ${version} (not MySQL 5.7)`);
+    } else {
+      expect(version).toMatch(/^5\.7\./);
+      await annotate(`server version ${version}`);
+    }
+  });
+});
