@@ -8,6 +8,7 @@ import { dockerApi } from "../helpers/docker.ts";
 import { evidenceFile } from "../helpers/evidence.ts";
 import { labImage } from "../helpers/images.ts";
 import { publish } from "../helpers/ports.ts";
+import { normalizeReference } from "../helpers/reference.ts";
 
 const image = labImage("nginx:1.18");
 const webserverName = nameForRun("webserver1");
@@ -30,7 +31,7 @@ describe("Lab 3-3: nginx web server", { timeout: 60_000 }, () => {
     const docker = await dockerApi();
     const listed = await docker.listImages({ filters: JSON.stringify({ reference: [image.ref] }) });
     expect(listed.map(({ Id }) => Id)).toEqual([image.id]);
-    expect(listed[0]!.RepoTags).toContain(image.ref.includes(":") ? image.ref : `${image.ref}:latest`);
+    expect(listed[0]!.RepoTags?.map(normalizeReference)).toContain(normalizeReference(image.ref));
     await annotate(`${image.ref} ${image.id.slice(7, 19)} ${(listed[0]!.Size / 1e6).toFixed(0)} MB`);
   });
 
@@ -38,7 +39,8 @@ describe("Lab 3-3: nginx web server", { timeout: 60_000 }, () => {
     const info = await (await dockerApi()).getContainer(webserver.getId()).inspect();
     expect(info.Name).toBe(`/${webserverName}`);
     expect(info.State).toMatchObject({ Status: "running", Running: true });
-    expect(info.Config).toMatchObject({ Image: image.ref, AttachStdin: false, Tty: false, OpenStdin: false });
+    expect(info.Image).toBe(image.id);
+    expect(info.Config).toMatchObject({ AttachStdin: false, Tty: false, OpenStdin: false });
     expect(info.NetworkSettings.Ports["80/tcp"]).toEqual([
       { HostIp: LOOPBACK, HostPort: String(webserver.getMappedPort(80)) },
     ]);
