@@ -15,6 +15,7 @@ import {
   type ResolvedImage,
 } from "./images.ts";
 import { CATALOGUE } from "./catalogue.ts";
+import { assertBookPortsFree } from "./ports.ts";
 
 class SetupError extends Error {}
 
@@ -83,6 +84,7 @@ export default async function setup(project: TestProject) {
   const runId = `${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
   try {
     const engine = await probeEngine();
+    await assertBookPortsFree();
     const source = imageSourceFrom();
     const map = imageMapFrom();
     const answering = source === "auto" ? await answeringRegistries() : new Set<string>();

@@ -19,6 +19,16 @@ async function assertFree(port: number, what: string): Promise<void> {
   });
 }
 
+const BOOK_PORTS = [
+  { port: 8001, what: "the nginx webserver of Lab 3-3" },
+  { port: 9559, what: "cAdvisor in Lab 3-2" },
+];
+
+export async function assertBookPortsFree(): Promise<void> {
+  if (process.env.LABS_BOOK_PORTS !== "1") return;
+  for (const { port, what } of BOOK_PORTS) await assertFree(port, what);
+}
+
 // The book publishes on fixed host ports (8001, 9559); by default a free port is taken so that runs never clash.
 export async function publish(containerPort: number, bookPort: number, what: string): Promise<Publish> {
   if (process.env.LABS_BOOK_PORTS !== "1") return containerPort;
