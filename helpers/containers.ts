@@ -38,3 +38,17 @@ export async function labNetwork(): Promise<{ name: string; id: string } & Async
   const network = await docker.createNetwork({ Name: name, Labels: runLabels(), CheckDuplicate: true });
   return { name, id: network.id, [Symbol.asyncDispose]: () => network.remove() };
 }
+
+export type RawContainer = Awaited<ReturnType<Awaited<ReturnType<typeof dockerApi>>["createContainer"]>> &
+  AsyncDisposable;
+
+// For what testcontainers has no options for (TTY, stdin, attach): a plain engine container, labelled like the rest.
+export async function createRawContainer(
+  options: Parameters<Awaited<ReturnType<typeof dockerApi>>["createContainer"]>[0],
+): Promise<RawContainer> {
+  const docker = await dockerApi();
+  const container = await docker.createContainer({ ...options, Labels: { ...options.Labels, ...runLabels() } });
+  return Object.assign(container, {
+    [Symbol.asyncDispose]: () => container.remove({ force: true, v: true }),
+  });
+}

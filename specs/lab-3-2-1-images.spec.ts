@@ -1,0 +1,192 @@
+import { describe, expect, inject, test } from "vitest";
+import { buildImage, imageHandle } from "../helpers/builds.ts";
+import { LabContainer, nameForRun } from "../helpers/containers.ts";
+import { dockerApi } from "../helpers/docker.ts";
+import { labImage } from "../helpers/images.ts";
+import { normalizeReference } from "../helpers/reference.ts";
+import { pullImage, pushImage, registryGet, startRegistry } from "../helpers/registry.ts";
+import { newSecret } from "../helpers/secrets.ts";
+
+const debian = labImage("debian:bullseye");
+const httpd = labImage("httpd:2.4");
+const user = nameForRun("labs");
+
+const lab = test.extend("registry", { scope: "file" }, async ({}, { onCleanup }) => {
+  const registry = await startRegistry({ auth: true });
+  onCleanup(async () => {
+    await registry.container.stop();
+  });
+  return registry;
+});
+
+function formatField(object: unknown, template: string): unknown {
+  const path = template.match(/^\{\{\s*\.([\w.]+)\s*\}\}$/)?.[1];
+  if (!path) throw new Error(`${template} is not a {{.Field.Path}} template`);
+  return path.split(".").reduce<unknown>((value, key) => (value as Record<string, unknown>)?.[key], object);
+}
+
+async function sleeper(ref: string) {
+  return new LabContainer(ref).withCommand(["sleep", "infinity"]).start();
+}
+
+describe("Lab 3.2.1: image commands", { timeout: 120_000 }, () => {
+  lab("docker pull debian", async ({ registry, annotate }) => {
+    expect(normalizeReference("debian")).toBe("docker.io/library/debian:latest");
+    const docker = await dockerApi();
+    if (!debian.standInFor) {
+      const digest = await pullImage(debian.ref);
+      const { RepoDigests } = await docker.getImage(debian.ref).inspect();
+      expect(RepoDigests.map((entry) => entry.split("@")[1])).toContain(digest);
+      await annotate(`pulled ${debian.ref} from its registry: ${digest}`);
+      return;
+    }
+    const remote = `${registry.address}/library/debian`;
+    await docker.getImage(debian.ref).tag({ repo: remote, tag: "latest" });
+    await using pulledName = await imageHandle(`${remote}:latest`);
+    const pushed = await pushImage(pulledName.ref, registry.credentials);
+    await docker.getImage(pulledName.ref).remove();
+    await expect(docker.getImage(pulledName.ref).inspect()).rejects.toMatchObject({ statusCode: 404 });
+
+    const pulled = await pullImage(pulledName.ref, registry.credentials);
+    const manifest = await registryGet(registry, "/v2/library/debian/manifests/latest");
+    const { RepoDigests, Id } = await docker.getImage(pulledName.ref).inspect();
+    expect(pulled).toMatch(/^sha256:[a-f0-9]{64}$/);
+    expect(pulled).toBe(pushed);
+    expect(manifest.headers["docker-content-digest"]).toBe(pulled);
+    expect(RepoDigests).toContain(`${remote}@${pulled}`);
+    expect(Id).toBe(debian.id);
+    await annotate(`the stand-in went through the lab's registry ${registry.address}: ${pulled}`);
+  });
+
+  lab("docker image ls", async ({ annotate }) => {
+    const docker = await dockerApi();
+    const [listed, ...more] = await docker.listImages({ filters: JSON.stringify({ reference: [debian.ref] }) });
+    expect(more).toEqual([]);
+    expect(listed!.RepoTags?.map(normalizeReference)).toContain(normalizeReference(debian.ref));
+    expect(listed!.Id).toBe(debian.id);
+    expect(listed!.Size).toBeGreaterThan(10_000_000);
+    const [repository, tag] = debian.ref.split(":");
+    await annotate(`${repository}  ${tag}  ${debian.id.slice(7, 19)}  ${(listed!.Size / 1e6).toFixed(0)}MB`);
+  });
+
+  lab("docker image inspect httpd (and --format '{{.Os}}')", async ({ annotate }) => {
+    const info = await (await dockerApi()).getImage(httpd.ref).inspect();
+    expect(info.Os).toBe("linux");
+    expect(info.Architecture).toBe(inject("engine").arch);
+    expect(info.Config.ExposedPorts).toEqual({ "80/tcp": {} });
+    expect(info.Config.Cmd).toEqual(["httpd-foreground"]);
+    expect(formatField(info, "{{.Os}}")).toBe("linux");
+    expect(formatField(info, "{{.Config.Cmd}}")).toEqual(["httpd-foreground"]);
+    await annotate(`${httpd.ref}: ${info.Os}/${info.Architecture}, EXPOSE 80/tcp, CMD httpd-foreground`);
+  });
+
+  lab("docker image history httpd", async ({ annotate }) => {
+    const docker = await dockerApi();
+    const history: { CreatedBy: string; Size: number }[] = await docker.getImage(httpd.ref).history();
+    const info = await docker.getImage(httpd.ref).inspect();
+    const createdBy = history.map(({ CreatedBy }) => CreatedBy);
+    for (const instruction of ["CMD", "EXPOSE", "ENV", "WORKDIR"]) {
+      expect(
+        createdBy.some((line) => new RegExp(`\\b${instruction}\\b`).test(line)),
+        instruction,
+      ).toBe(true);
+    }
+    expect(createdBy.find((line) => /\bCMD\b/.test(line))).toContain("httpd-foreground");
+    const layers = info.RootFS.Layers ?? [];
+    const withContent = history.filter(({ Size }) => Size > 0).length;
+    expect(withContent).toBeGreaterThan(0);
+    expect(withContent).toBeLessThanOrEqual(layers.length);
+    expect(layers.length).toBeLessThanOrEqual(history.length);
+    expect(history.reduce((sum, { Size }) => sum + Size, 0)).toBe(info.Size);
+    await annotate(`${history.length} history entries, ${layers.length} layers, ${withContent} with content`);
+  });
+
+  lab("union file system: shared base layers, one writable layer per container", async ({ annotate }) => {
+    const docker = await dockerApi();
+    const baseLayers = (await docker.getImage(debian.ref).inspect()).RootFS.Layers ?? [];
+    await using first = await buildImage(`${user}/union-a:1`, `FROM ${debian.ref}\nRUN echo a > /a.txt`);
+    await using second = await buildImage(`${user}/union-b:1`, `FROM ${debian.ref}\nRUN echo b > /b.txt`);
+    const layersOf = async (ref: string) => (await docker.getImage(ref).inspect()).RootFS.Layers ?? [];
+    const [firstLayers, secondLayers] = [await layersOf(first.ref), await layersOf(second.ref)];
+    expect(firstLayers.slice(0, baseLayers.length)).toEqual(baseLayers);
+    expect(secondLayers.slice(0, baseLayers.length)).toEqual(baseLayers);
+    expect(firstLayers.at(-1)).not.toBe(secondLayers.at(-1));
+
+    await using one = await sleeper(debian.ref);
+    await using two = await sleeper(debian.ref);
+    expect(await one.exec(["sh", "-c", "echo only-in-one > /scratch.txt"])).toMatchObject({ exitCode: 0 });
+    expect((await one.exec(["cat", "/scratch.txt"])).stdout).toBe("only-in-one\n");
+    expect((await two.exec(["cat", "/scratch.txt"])).exitCode).not.toBe(0);
+    await using fresh = await sleeper(debian.ref);
+    expect((await fresh.exec(["cat", "/scratch.txt"])).exitCode).not.toBe(0);
+    const upperDir = async (id: string) =>
+      ((await docker.getContainer(id).inspect()).GraphDriver.Data as Record<string, string> | undefined)?.UpperDir;
+    expect(await upperDir(one.getId())).not.toBe(await upperDir(two.getId()));
+    await annotate(`both images share ${baseLayers.length} base layer(s); a file written in one container stays there`);
+  });
+
+  lab("docker image tag httpd:latest <user>/httpd:3.0", async () => {
+    const docker = await dockerApi();
+    await docker.getImage(httpd.ref).tag({ repo: `${user}/httpd`, tag: "3.0" });
+    await using tagged = await imageHandle(`${user}/httpd:3.0`);
+    expect(tagged.id).toBe(httpd.id);
+    await docker.getImage(tagged.ref).remove();
+    await expect(docker.getImage(tagged.ref).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    expect((await docker.getImage(httpd.ref).inspect()).Id).toBe(httpd.id);
+  });
+
+  lab("docker commit <container> <user>/debian-note:1.0", async ({ annotate }) => {
+    const docker = await dockerApi();
+    await using container = await sleeper(debian.ref);
+    expect(await container.exec(["sh", "-c", "echo committed-by-lab > /lab-note"])).toMatchObject({ exitCode: 0 });
+    await docker.getContainer(container.getId()).commit({
+      repo: `${user}/debian-note`,
+      tag: "1.0",
+      changes: [`LABEL labs.run="${inject("runId")}"`],
+    });
+    await using committed = await imageHandle(`${user}/debian-note:1.0`);
+    const baseLayers = (await docker.getImage(debian.ref).inspect()).RootFS.Layers ?? [];
+    const committedLayers = (await docker.getImage(committed.ref).inspect()).RootFS.Layers ?? [];
+    expect(committedLayers).toHaveLength(baseLayers.length + 1);
+    expect(committedLayers.slice(0, baseLayers.length)).toEqual(baseLayers);
+    await using fresh = await sleeper(committed.ref);
+    expect(await fresh.exec(["cat", "/lab-note"])).toMatchObject({ exitCode: 0, stdout: "committed-by-lab\n" });
+    await annotate(`${committed.ref} has ${committedLayers.length} layers, one more than ${debian.ref}`);
+  });
+
+  lab("docker login / docker push / docker logout", async ({ registry, annotate }) => {
+    const docker = await dockerApi();
+    const credentials = registry.credentials!;
+    const remote = `${registry.address}/${user}/httpd`;
+    await docker.getImage(httpd.ref).tag({ repo: remote, tag: "3.0" });
+    await using local = await imageHandle(`${remote}:3.0`);
+
+    await expect(pushImage(local.ref), "push before login").rejects.toThrow(
+      /unauthorized|authentication required|no basic auth credentials/i,
+    );
+    await expect(
+      docker.checkAuth({ ...credentials, password: newSecret() }),
+      "login with a wrong password",
+    ).rejects.toThrow(/401|unauthorized/i);
+    await expect(docker.checkAuth(credentials)).resolves.toMatchObject({ Status: "Login Succeeded" });
+    let session: typeof credentials | undefined = credentials;
+
+    const pushed = await pushImage(local.ref, session);
+    const { body: catalog } = await registryGet(registry, "/v2/_catalog");
+    expect((catalog as { repositories: string[] }).repositories).toContain(`${user}/httpd`);
+    expect((await registryGet(registry, "/v2/_catalog", null)).status).toBe(401);
+
+    await docker.getImage(local.ref).remove();
+    const pulled = await pullImage(local.ref, session);
+    expect(pulled).toBe(pushed);
+    expect((await docker.getImage(local.ref).inspect()).RepoDigests).toContain(`${remote}@${pushed}`);
+
+    session = undefined;
+    await expect(pushImage(local.ref, session), "push after logout").rejects.toThrow(
+      /unauthorized|authentication required|no basic auth credentials/i,
+    );
+    await annotate(
+      `pushed and pulled ${remote}:3.0 as ${pushed}; refused before login, with a wrong password and after logout`,
+    );
+  });
+});
