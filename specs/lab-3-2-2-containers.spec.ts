@@ -196,10 +196,11 @@ describe("Lab 3.2.2: container commands", { timeout: 60_000 }, () => {
     const names = async (all: boolean) =>
       (await docker.listContainers({ all, filters })).map(({ Names }) => Names[0]!.slice(1));
     const [running, everything] = [await names(false), await names(true)];
-    for (const role of ["itd", "detach", "t"]) expect(running).toContain(nameForRun(role));
+    const nameOf = async (role: string) => (await containers.get(role).inspect()).Name.slice(1);
+    for (const role of ["itd", "detach", "t"]) expect(running).toContain(await nameOf(role));
     for (const role of ["run", "i", "it", "d"]) {
-      expect(running).not.toContain(nameForRun(role));
-      expect(everything).toContain(nameForRun(role));
+      expect(running).not.toContain(await nameOf(role));
+      expect(everything).toContain(await nameOf(role));
     }
     await annotate(`docker ps: ${running.length} running; docker ps -a: ${everything.length} in all`);
   });
