@@ -1,0 +1,134 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createConnection, type RowDataPacket } from "mysql2/promise";
+import { Wait, type StartedTestContainer } from "testcontainers";
+import { request } from "undici";
+import { describe, expect, test } from "vitest";
+import { buildImage, type BuiltImage } from "../helpers/builds.ts";
+import { LabContainer, LabMySqlContainer, labNetwork, nameForRun } from "../helpers/containers.ts";
+import { dockerApi } from "../helpers/docker.ts";
+import { labImage } from "../helpers/images.ts";
+import { pullImage, pushImage, registryGet, startRegistry } from "../helpers/registry.ts";
+import { newSecret } from "../helpers/secrets.ts";
+
+const python = labImage("python:3.9-slim-bullseye");
+const mysqlImage = labImage("mysql:5.7");
+const appRef = `${nameForRun("labs")}/visits:1.0`;
+const dbPassword = newSecret();
+const DOCKERFILE = `FROM ${python.ref}
+WORKDIR /app
+COPY app.py .
+ENV PORT=8000
+EXPOSE 8000
+CMD ["python3", "app.py"]`;
+
+const lab = test
+  .extend("image", { scope: "file" }, async ({}, { onCleanup }): Promise<BuiltImage> => {
+    const source = await readFile(join(import.meta.dirname, "apps", "visits", "app.py"), "utf8");
+    const image = await buildImage(appRef, DOCKERFILE, { "app.py": source });
+    onCleanup(() => image[Symbol.asyncDispose]());
+    return image;
+  })
+  .extend("network", { scope: "file" }, async ({}, { onCleanup }) => {
+    const network = await labNetwork();
+    onCleanup(() => network[Symbol.asyncDispose]());
+    return network;
+  })
+  .extend("db", { scope: "file" }, async ({ network }, { onCleanup }) => {
+    const db = await new LabMySqlContainer(mysqlImage.ref)
+      .withNetworkMode(network.name)
+      .withNetworkAliases("db")
+      .withDatabase("visits")
+      .withUsername("app")
+      .withUserPassword(dbPassword)
+      .withRootPassword(newSecret())
+      .start();
+    onCleanup(async () => {
+      await db.stop();
+    });
+    return db;
+  })
+  .extend("app", { scope: "file" }, async ({ image, network, db }, { onCleanup }): Promise<StartedTestContainer> => {
+    const app = await new LabContainer(image.ref)
+      .withName(nameForRun("visits"))
+      .withNetworkMode(network.name)
+      .withEnvironment({ DB_HOST: "db", DB_USER: "app", DB_PASSWORD: dbPassword, DB_NAME: db.getDatabase() })
+      .withExposedPorts(8000)
+      .withWaitStrategy(Wait.forHttp("/health", 8000))
+      .start();
+    onCleanup(async () => {
+      await app.stop();
+    });
+    return app;
+  });
+
+async function getJson(app: StartedTestContainer, path: string) {
+  const response = await request(`http://${app.getHost()}:${app.getMappedPort(8000)}${path}`);
+  return { status: response.statusCode, body: (await response.body.json()) as Record<string, unknown> };
+}
+
+describe("Section 3.1.2: the development flow", { timeout: 180_000 }, () => {
+  lab(
+    "docker build -t <user>/visits:1.0 . (app code + Dockerfile on a lab base image)",
+    async ({ image, annotate }) => {
+      const docker = await dockerApi();
+      const info = await docker.getImage(image.ref).inspect();
+      const base = await docker.getImage(python.ref).inspect();
+      expect(info.Config.Cmd).toEqual(["python3", "app.py"]);
+      expect(info.Config.ExposedPorts).toEqual({ "8000/tcp": {} });
+      expect(info.Config.WorkingDir).toBe("/app");
+      expect(info.RootFS.Layers?.slice(0, base.RootFS.Layers?.length)).toEqual(base.RootFS.Layers);
+      const history: { CreatedBy: string }[] = await docker.getImage(image.ref).history();
+      expect(history.some(({ CreatedBy }) => /COPY .*app\.py|COPY file:/.test(CreatedBy))).toBe(true);
+      await annotate(`${image.ref} (${image.id.slice(7, 19)}) on ${python.ref}, ${info.RootFS.Layers?.length} layers`);
+    },
+  );
+
+  lab("docker network create + docker run db + docker run app", async ({ app, db, network, annotate }) => {
+    const docker = await dockerApi();
+    const networksOf = async (id: string) =>
+      Object.keys((await docker.getContainer(id).inspect()).NetworkSettings.Networks);
+    expect(await networksOf(app.getId())).toContain(network.name);
+    expect(await networksOf(db.getId())).toContain(network.name);
+    expect(await getJson(app, "/health")).toEqual({ status: 200, body: { status: "ok" } });
+    await annotate(`app and db share the user-defined network ${network.name}; the app reaches MySQL as "db"`);
+  });
+
+  lab("curl http://localhost:<port>/visits", async ({ app, db, annotate }) => {
+    expect(await getJson(app, "/visits")).toMatchObject({ status: 200, body: { visits: 1 } });
+    expect(await getJson(app, "/visits")).toMatchObject({ status: 200, body: { visits: 2 } });
+    expect((await getJson(app, "/nowhere")).status).toBe(404);
+    await using connection = await createConnection({
+      host: db.getHost(),
+      port: db.getPort(),
+      user: "app",
+      password: dbPassword,
+      database: db.getDatabase(),
+    });
+    const [rows] = await connection.query<RowDataPacket[]>("SELECT COUNT(*) AS visits FROM visits");
+    expect(rows).toEqual([{ visits: 2 }]);
+    await annotate("two requests, two rows in MySQL");
+  });
+
+  lab("docker push <registry>/<user>/visits:1.0", async ({ image, annotate }) => {
+    const docker = await dockerApi();
+    const registry = await startRegistry({ auth: true });
+    await using _registry = registry.container;
+    const remote = `${registry.address}/${image.ref.split(":")[0]}`;
+    await docker.getImage(image.ref).tag({ repo: remote, tag: "1.0" });
+    const remoteRef = `${remote}:1.0`;
+    try {
+      const pushed = await pushImage(remoteRef, registry.credentials);
+      const { body } = await registryGet(registry, "/v2/_catalog");
+      expect(body).toEqual({ repositories: [image.ref.split(":")[0]] });
+      await docker.getImage(remoteRef).remove();
+      expect(await pullImage(remoteRef, registry.credentials)).toBe(pushed);
+      await annotate(`pushed ${remoteRef} as ${pushed}`);
+    } finally {
+      await docker
+        .getImage(remoteRef)
+        .remove()
+        .catch(() => undefined);
+    }
+  });
+});
