@@ -4,7 +4,7 @@ import { createConnection, type RowDataPacket } from "mysql2/promise";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import { request } from "undici";
 import { describe, expect, test } from "vitest";
-import { buildImage, type BuiltImage } from "../helpers/builds.ts";
+import { buildImage, imageHandle, type BuiltImage } from "../helpers/builds.ts";
 import { LabContainer, LabMySqlContainer, labNetwork, nameForRun } from "../helpers/containers.ts";
 import { dockerApi } from "../helpers/docker.ts";
 import { labImage } from "../helpers/images.ts";
@@ -47,6 +47,13 @@ const lab = test
       await db.stop();
     });
     return db;
+  })
+  .extend("registry", { scope: "file" }, async ({}, { onCleanup }) => {
+    const registry = await startRegistry({ auth: true });
+    onCleanup(async () => {
+      await registry.container.stop();
+    });
+    return registry;
   })
   .extend("app", { scope: "file" }, async ({ image, network, db }, { onCleanup }): Promise<StartedTestContainer> => {
     const app = await new LabContainer(image.ref)
@@ -110,25 +117,16 @@ describe("Section 3.1.2: the development flow", { timeout: 180_000 }, () => {
     await annotate("two requests, two rows in MySQL");
   });
 
-  lab("docker push <registry>/<user>/visits:1.0", async ({ image, annotate }) => {
+  lab("docker push <registry>/<user>/visits:1.0", async ({ image, registry, annotate }) => {
     const docker = await dockerApi();
-    const registry = await startRegistry({ auth: true });
-    await using _registry = registry.container;
-    const remote = `${registry.address}/${image.ref.split(":")[0]}`;
-    await docker.getImage(image.ref).tag({ repo: remote, tag: "1.0" });
-    const remoteRef = `${remote}:1.0`;
-    try {
-      const pushed = await pushImage(remoteRef, registry.credentials);
-      const { body } = await registryGet(registry, "/v2/_catalog");
-      expect(body).toEqual({ repositories: [image.ref.split(":")[0]] });
-      await docker.getImage(remoteRef).remove();
-      expect(await pullImage(remoteRef, registry.credentials)).toBe(pushed);
-      await annotate(`pushed ${remoteRef} as ${pushed}`);
-    } finally {
-      await docker
-        .getImage(remoteRef)
-        .remove()
-        .catch(() => undefined);
-    }
+    const repository = `${registry.address}/${image.ref.split(":")[0]}`;
+    await docker.getImage(image.ref).tag({ repo: repository, tag: "1.0" });
+    await using remote = await imageHandle(`${repository}:1.0`);
+    const pushed = await pushImage(remote.ref, registry.credentials);
+    const { body } = await registryGet(registry, "/v2/_catalog");
+    expect(body).toEqual({ repositories: [image.ref.split(":")[0]] });
+    await docker.getImage(remote.ref).remove();
+    expect(await pullImage(remote.ref, registry.credentials)).toBe(pushed);
+    await annotate(`pushed ${remote.ref} as ${pushed}`);
   });
 });
