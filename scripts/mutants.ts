@@ -25,11 +25,19 @@ function officialOf(mutant: string): string {
   return entry.official;
 }
 
+// A spec uses an image when it names it, or when it imports a helper that does (the registry helper, say).
 function specsUsing(official: string): string[] {
-  const specs = readdirSync(join(ROOT, "specs")).filter((file) => file.startsWith("lab-") && file.endsWith(".spec.ts"));
-  return specs
-    .filter((file) => readFileSync(join(ROOT, "specs", file), "utf8").includes(`labImage("${official}")`))
-    .map((file) => join("specs", file));
+  const names = (file: string) => readFileSync(join(ROOT, file), "utf8").includes(`labImage("${official}")`);
+  const helpers = readdirSync(join(ROOT, "helpers"))
+    .filter((file) => names(join("helpers", file)))
+    .map((file) => `../helpers/${file}`);
+  return readdirSync(join(ROOT, "specs"))
+    .filter((file) => file.startsWith("lab-") && file.endsWith(".spec.ts"))
+    .map((file) => join("specs", file))
+    .filter((spec) => {
+      const text = readFileSync(join(ROOT, spec), "utf8");
+      return names(spec) || helpers.some((helper) => text.includes(`"${helper}"`));
+    });
 }
 
 function failingSteps(mutant: string, official: string, specs: string[]): string[] {

@@ -10,6 +10,7 @@ const debian = labImage("debian:bullseye");
 const python = labImage("python:3.9-slim-bullseye");
 const PROMPT = /root@[\w-]+:\/# $/;
 const QUIET_WINDOW_MS = 1_500;
+const EXIT_WITHIN_MS = 15_000;
 
 type CreateOptions = Parameters<typeof createRawContainer>[0];
 
@@ -136,7 +137,8 @@ describe("Lab 3.2.2: container commands", { timeout: 60_000 }, () => {
   lab("docker run -d python", async ({ containers }) => {
     const container = await containers.create("d", { Image: python.ref });
     await container.start();
-    expect(await container.wait()).toMatchObject({ StatusCode: 0 });
+    const exited = await Promise.race([container.wait(), sleep(EXIT_WITHIN_MS, "still running")]);
+    expect(exited, `docker run -d python exits within ${EXIT_WITHIN_MS} ms`).toMatchObject({ StatusCode: 0 });
     expect((await container.inspect()).State).toMatchObject({ Status: "exited", ExitCode: 0 });
   });
 
