@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     reporters: ["verbose"],
+    attachmentsDir: "reports/.attachments",
     projects: [
       {
         test: {
