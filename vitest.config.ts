@@ -16,6 +16,7 @@ export default defineConfig({
           name: "labs",
           include: ["specs/*.spec.ts"],
           globalSetup: ["helpers/global-setup.ts"],
+          setupFiles: ["helpers/lab-setup.ts"],
           env: { TESTCONTAINERS_HOST_OVERRIDE: "127.0.0.1" },
           pool: "forks",
           testTimeout: 60_000,

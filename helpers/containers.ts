@@ -11,16 +11,49 @@ export function runLabels(): Record<string, string> {
   return { [RUN_LABEL]: inject("runId") };
 }
 
+const TAIL_LINES = 20;
+const tails: LogTail[] = [];
+
+// A failed step shows the last lines its containers logged, even those of a container already removed.
+class LogTail {
+  lines: string[] = [];
+  name: string;
+  constructor(name: string) {
+    this.name = name;
+    tails.push(this);
+  }
+  follow(stream: NodeJS.ReadableStream): void {
+    let partial = "";
+    stream.on("data", (chunk: Buffer | string) => {
+      const text = partial + chunk.toString();
+      const lines = text.split("\n");
+      partial = lines.pop() ?? "";
+      this.lines.push(...lines.filter((line) => line.trim() !== ""));
+      this.lines.splice(0, Math.max(0, this.lines.length - TAIL_LINES));
+    });
+  }
+}
+
+export function recentContainerLogs(): { container: string; lines: string[] }[] {
+  return tails
+    .filter(({ lines }) => lines.length > 0)
+    .map(({ name, lines }) => ({ container: name, lines: [...lines] }));
+}
+
 // The book's `-p 8001:80` publishes on every interface, which would expose a lab's database or the host's
 // metrics to the network; every container of a run publishes on loopback only and carries the run's label.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function forThisRun<Base extends new (...args: any[]) => GenericContainer>(base: Base): Base {
   return class extends base {
+    private logs = new LogTail(String(this.createOpts.Image));
+
     protected override async beforeContainerCreated(): Promise<void> {
       for (const bindings of Object.values(this.hostConfig.PortBindings ?? {})) {
         for (const binding of bindings as { HostIp?: string }[]) binding.HostIp = LOOPBACK;
       }
       this.withLabels(runLabels());
+      this.logs.name = this.createOpts.name ?? this.logs.name;
+      this.withLogConsumer((stream) => this.logs.follow(stream));
     }
   } as Base;
 }

@@ -85,9 +85,12 @@ export function describeImage(image: ResolvedImage): string {
   return `${image.official} -> ${image.ref} (${id}) ${kind}`;
 }
 
+export const usedImages = new Set<ResolvedImage>();
+
 export function labImage(official: string): ResolvedImage {
   const wanted = catalogueEntry(official).official;
   const image = inject("images").find((candidate) => candidate.official === wanted);
   if (!image) throw new Error(`${official} was not resolved by the global setup`);
+  usedImages.add(image);
   return image;
 }

@@ -8,3 +8,10 @@ declare module "vitest" {
     images: ResolvedImage[];
   }
 }
+
+declare module "vitest" {
+  interface TaskMeta {
+    labImages?: string[];
+    containerLogs?: { container: string; lines: string[] }[];
+  }
+}

@@ -1,10 +1,11 @@
+import { writeFile } from "node:fs/promises";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import { Pool, request } from "undici";
 import { describe, expect, test } from "vitest";
 import { openBrowser } from "../helpers/browser.ts";
 import { LabContainer, LOOPBACK, nameForRun } from "../helpers/containers.ts";
 import { dockerApi } from "../helpers/docker.ts";
-import { evidenceFile } from "../helpers/evidence.ts";
+import { evidenceFile, lineChartSvg, type Point } from "../helpers/evidence.ts";
 import { labImage } from "../helpers/images.ts";
 import { publish } from "../helpers/ports.ts";
 
@@ -60,6 +61,20 @@ async function cpuNanoseconds(cadvisor: StartedTestContainer, name: string): Pro
   return info?.stats.at(-1)?.cpu.usage.total;
 }
 
+async function cpuSeries(cadvisor: StartedTestContainer, name: string): Promise<Point[]> {
+  const response = await request(`${baseUrl(cadvisor)}/api/v1.3/docker/${name}`);
+  const [info] = Object.values((await response.body.json()) as Record<string, ContainerInfo>);
+  const samples = (info?.stats ?? []).map(({ timestamp, cpu }) => ({
+    at: Date.parse(timestamp),
+    total: cpu.usage.total,
+  }));
+  return samples.slice(1).map((sample, index) => {
+    const previous = samples[index]!;
+    const cores = (sample.total - previous.total) / ((sample.at - previous.at) * 1e6);
+    return { seconds: (sample.at - samples[0]!.at) / 1000, value: cores * 100 };
+  });
+}
+
 async function metricsCpuSeconds(cadvisor: StartedTestContainer, name: string): Promise<number | undefined> {
   const text = await (await request(`${baseUrl(cadvisor)}/metrics`)).body.text();
   const samples = text
@@ -93,7 +108,7 @@ function skipWithoutWebUi(skip: (note: string) => never): void {
 describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
   lab(
     "docker run --volume=/:/rootfs:ro --volume=/var/run:/var/run:rw --volume=/sys:/sys:ro --volume=/var/lib/docker/:/var/lib/docker:ro --publish=9559:8080 --detach=true --name=cadvisor gcr.io/cadvisor/cadvisor:v0.46.0",
-    async ({ cadvisor }) => {
+    async ({ cadvisor, annotate }) => {
       const info = await (await dockerApi()).getContainer(cadvisor.getId()).inspect();
       const mounts = info.Mounts.map(({ Source, Destination, RW }) => ({ Source, Destination, RW }));
       expect(mounts).toEqual(
@@ -109,6 +124,10 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
       expect(info.NetworkSettings.Ports["8080/tcp"]?.[0]?.HostIp).toBe(LOOPBACK);
       const health = await request(`${baseUrl(cadvisor)}/healthz`);
       expect(await health.body.text()).toBe("ok");
+      await annotate(
+        `mounts ${mounts.map(({ Source, Destination, RW }) => `${Source}:${Destination}:${RW ? "rw" : "ro"}`).join(" ")}; ` +
+          `/healthz ok on ${LOOPBACK}:${cadvisor.getMappedPort(8080)}`,
+      );
     },
   );
 
@@ -140,10 +159,17 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
         .poll(() => cpuNanoseconds(cadvisor, workloadName), { timeout: 30_000, interval: 500 })
         .toBeGreaterThan(before);
       const after = (await cpuNanoseconds(cadvisor, workloadName))!;
+      const metric = (await metricsCpuSeconds(cadvisor, workloadName))!;
       await annotate(
         `${workloadName} CPU ${(before / 1e6).toFixed(1)} ms -> ${(after / 1e6).toFixed(1)} ms after ${answered} requests; ` +
-          `/metrics container_cpu_usage_seconds_total{name="${workloadName}"} = ${await metricsCpuSeconds(cadvisor, workloadName)}`,
+          `/metrics container_cpu_usage_seconds_total{name="${workloadName}"} = ${metric.toFixed(3)} s`,
       );
+      const series = await cpuSeries(cadvisor, workloadName);
+      expect(series.length).toBeGreaterThan(0);
+      const chart = await evidenceFile("lab-3-2-cadvisor-workload-cpu.svg");
+      await writeFile(chart, lineChartSvg(`CPU of ${workloadName} as cAdvisor saw it`, "% of one core", series));
+      await annotate(`CPU peak ${Math.max(...series.map(({ value }) => value)).toFixed(1)}% of one core`);
+      await annotate(chart, "evidence");
     },
   );
 
@@ -168,6 +194,6 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
       .toBe(true);
     const screenshot = await evidenceFile("lab-3-2-cadvisor-workload.png");
     await page.screenshot({ path: screenshot, fullPage: true });
-    await annotate("screenshot of the workload's cAdvisor page", { path: screenshot, contentType: "image/png" });
+    await annotate(screenshot, "evidence");
   });
 });

@@ -64,10 +64,10 @@ describe("Lab 3-3: nginx web server", { timeout: 60_000 }, () => {
     await expect.poll(() => page.locator("h1").textContent()).toBe("Welcome to nginx!");
     const screenshot = await evidenceFile("lab-3-3-nginx-welcome.png");
     await page.screenshot({ path: screenshot });
-    await annotate("screenshot of the welcome page", { path: screenshot, contentType: "image/png" });
+    await annotate(screenshot, "evidence");
   });
 
-  lab("sudo lsof -i :8001", async ({ webserver }) => {
+  lab("sudo lsof -i :8001", async ({ webserver, annotate }) => {
     const port = webserver.getMappedPort(80);
     const socket = connect(port, LOOPBACK);
     await expect(
@@ -77,6 +77,7 @@ describe("Lab 3-3: nginx web server", { timeout: 60_000 }, () => {
     const info = await (await dockerApi()).getContainer(webserver.getId()).inspect();
     expect(info.HostConfig.PortBindings).toEqual({ "80/tcp": [{ HostIp: LOOPBACK, HostPort: expect.any(String) }] });
     expect(info.NetworkSettings.Ports["80/tcp"]?.[0]).toEqual({ HostIp: LOOPBACK, HostPort: String(port) });
+    await annotate(`${LOOPBACK}:${port} (LISTEN) -> ${webserverName} 80/tcp`);
   });
 
   lab("docker stop webserver1", async ({ webserver, annotate }) => {
