@@ -23,6 +23,13 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        test: {
+          name: "reliability",
+          include: ["specs/reliability/*.spec.ts"],
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -2,9 +2,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GenericContainer } from "testcontainers";
-import { RUN_LABEL } from "./containers.ts";
+import { labelInstruction } from "./containers.ts";
 import { dockerApi } from "./docker.ts";
-import { inject } from "vitest";
 
 export interface BuiltImage extends AsyncDisposable {
   ref: string;
@@ -19,7 +18,7 @@ export async function buildImage(
 ): Promise<BuiltImage> {
   const context = await mkdtemp(join(tmpdir(), "labs-build-"));
   try {
-    await writeFile(join(context, "Dockerfile"), `${dockerfile.trimEnd()}\nLABEL ${RUN_LABEL}="${inject("runId")}"\n`);
+    await writeFile(join(context, "Dockerfile"), `${dockerfile.trimEnd()}\n${labelInstruction()}\n`);
     for (const [name, content] of Object.entries(files)) await writeFile(join(context, name), content);
     await GenericContainer.fromDockerfile(context).build(ref, { deleteOnExit: false });
   } finally {

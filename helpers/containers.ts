@@ -3,12 +3,18 @@ import { MySqlContainer } from "@testcontainers/mysql";
 import { GenericContainer } from "testcontainers";
 import { inject } from "vitest";
 import { dockerApi } from "./docker.ts";
+import { labelsFor } from "./run.ts";
 
-export const RUN_LABEL = "labs.run";
 export const LOOPBACK = "127.0.0.1";
 
 export function runLabels(): Record<string, string> {
-  return { [RUN_LABEL]: inject("runId") };
+  return labelsFor(inject("runId"));
+}
+
+export function labelInstruction(): string {
+  return `LABEL ${Object.entries(runLabels())
+    .map(([key, value]) => `${key}="${value}"`)
+    .join(" ")}`;
 }
 
 const TAIL_LINES = 20;

@@ -1,23 +1,29 @@
-import { randomBytes } from "node:crypto";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { getContainerRuntimeClient, ImageName } from "testcontainers";
 import { request } from "undici";
 import type { TestProject } from "vitest/node";
-import { RUN_LABEL } from "./containers.ts";
+import { CATALOGUE } from "./catalogue.ts";
+import { removeRun, sweepDeadRuns } from "./cleanup.ts";
 import { probeEngine } from "./engine.ts";
 import {
   describeImage,
   imageMapFrom,
   imageSourceFrom,
+  labPlatform,
   planImages,
   registryHostOf,
   standInFacts,
   type Plan,
   type ResolvedImage,
 } from "./images.ts";
-import { CATALOGUE } from "./catalogue.ts";
 import { assertBookPortsFree } from "./ports.ts";
+import { labelsFor, newRunId, RUN_LABEL } from "./run.ts";
 
 class SetupError extends Error {}
+
+type Client = Awaited<ReturnType<typeof getContainerRuntimeClient>>;
+type Docker = Client["container"]["dockerode"];
 
 async function registryAnswers(host: string): Promise<boolean> {
   try {
@@ -33,8 +39,6 @@ async function answeringRegistries(): Promise<Set<string>> {
   const answers = await Promise.all(hosts.map(registryAnswers));
   return new Set(hosts.filter((_, index) => answers[index]));
 }
-
-type Client = Awaited<ReturnType<typeof getContainerRuntimeClient>>;
 
 async function resolve(client: Client, plan: Plan): Promise<ResolvedImage> {
   const docker = client.container.dockerode;
@@ -60,44 +64,93 @@ async function resolve(client: Client, plan: Plan): Promise<ResolvedImage> {
   return { official: plan.official, ref: plan.ref, id: info.Id, ...standInFacts(info.Config?.Labels ?? undefined) };
 }
 
-async function audit(client: Client, runId: string): Promise<string[]> {
-  const docker = client.container.dockerode;
-  const filters = JSON.stringify({ label: [`${RUN_LABEL}=${runId}`] });
-  const leaks: string[] = [];
-  for (const info of await docker.listContainers({ all: true, filters })) {
-    leaks.push(`container ${info.Names[0]?.slice(1) ?? info.Id} (${info.Image}, ${info.State})`);
-    await docker.getContainer(info.Id).remove({ force: true, v: true });
+// Lab 3-1 runs mysql:5.7 as LABS_PLATFORM (the book's linux/amd64): one throwaway container proves the engine can.
+async function assertPlatformRuns(docker: Docker, image: ResolvedImage, runId: string): Promise<void> {
+  const platform = labPlatform();
+  let container;
+  try {
+    container = await docker.createContainer({
+      Image: image.ref,
+      platform,
+      Entrypoint: ["true"],
+      Labels: labelsFor(runId),
+    } as Parameters<Docker["createContainer"]>[0]);
+    await container.start();
+    const { StatusCode } = (await container.wait()) as { StatusCode: number };
+    if (StatusCode !== 0) throw new Error(`a test container exited with ${StatusCode}`);
+  } catch (error) {
+    const reason = (error as { json?: { message?: string } }).json?.message ?? (error as Error).message;
+    throw new SetupError(
+      `LABS_PLATFORM=${platform}: this engine cannot run ${image.ref} as ${platform} (${reason.trim()}). ` +
+        "Enable emulation (Docker Desktop, or QEMU binfmt on Linux) or set LABS_PLATFORM to a platform the image has.",
+    );
+  } finally {
+    await container?.remove({ force: true }).catch(() => undefined);
   }
-  for (const info of await docker.listNetworks({ filters })) {
-    leaks.push(`network ${info.Name}`);
-    await docker.getNetwork(info.Id).remove();
-  }
-  for (const info of (await docker.listVolumes({ filters })).Volumes ?? []) {
-    leaks.push(`volume ${info.Name}`);
-    await docker.getVolume(info.Name).remove();
-  }
-  return leaks;
+}
+
+// The book's `-p` publishes on every interface; every container of a run must publish on loopback only.
+async function watchPublishedPorts(docker: Docker, runId: string, violations: string[]): Promise<() => void> {
+  const filters = JSON.stringify({ type: ["container"], event: ["start"], label: [`${RUN_LABEL}=${runId}`] });
+  const events = (await docker.getEvents({ filters })) as NodeJS.ReadableStream & { destroy(): void };
+  events.on("data", async (chunk: Buffer) => {
+    for (const line of chunk.toString().split("\n").filter(Boolean)) {
+      const { id } = JSON.parse(line) as { id: string };
+      const info = await docker
+        .getContainer(id)
+        .inspect()
+        .catch(() => undefined);
+      for (const [port, bindings] of Object.entries(info?.NetworkSettings.Ports ?? {})) {
+        for (const { HostIp, HostPort } of bindings ?? []) {
+          if (HostIp !== "127.0.0.1")
+            violations.push(`${info!.Name.slice(1)} publishes ${port} on ${HostIp}:${HostPort}`);
+        }
+      }
+    }
+  });
+  return () => events.destroy();
+}
+
+function startGuardian(runId: string): void {
+  const guardian = spawn(process.execPath, [join(import.meta.dirname, "guardian.ts"), runId, String(process.pid)], {
+    detached: true,
+    stdio: "ignore",
+  });
+  guardian.unref();
 }
 
 export default async function setup(project: TestProject) {
-  let client: Client;
-  const runId = `${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+  let docker: Docker;
+  const runId = newRunId();
+  const violations: string[] = [];
+  let stopWatching = () => {};
   try {
     const engine = await probeEngine();
     await assertBookPortsFree();
     const source = imageSourceFrom();
     const map = imageMapFrom();
+    labPlatform();
     const answering = source === "auto" ? await answeringRegistries() : new Set<string>();
     const plans = planImages(source, map, (host) => answering.has(host));
     if (!process.env.TESTCONTAINERS_RYUK_DISABLED && source !== "official" && !answering.has("registry-1.docker.io")) {
       process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
       console.log(
-        "teardown: Ryuk's image cannot be pulled here, so the suite's own cleanup and audit remove what it starts",
+        "teardown: Ryuk's image cannot be pulled here; the suite's own guardian and audit remove what it starts",
       );
     }
-    client = await getContainerRuntimeClient();
+    const client = await getContainerRuntimeClient();
+    docker = client.container.dockerode;
+    const swept = await sweepDeadRuns(docker);
+    if (swept.length) console.log(`sweep: removed what ended runs left behind: ${swept.join("; ")}`);
+    startGuardian(runId);
     const images = [];
     for (const plan of plans) images.push(await resolve(client, plan));
+    await assertPlatformRuns(
+      docker,
+      images.find(({ official }) => official === "mysql:5.7")!,
+      runId,
+    );
+    stopWatching = await watchPublishedPorts(docker, runId, violations);
 
     console.log(
       `engine: Docker ${engine.version} ${engine.os}/${engine.arch} at ${engine.endpoint}; ` +
@@ -113,10 +166,13 @@ export default async function setup(project: TestProject) {
   }
 
   return async () => {
-    const leaks = await audit(client, runId);
-    if (leaks.length > 0) {
-      throw new Error(`The run left ${leaks.length} resource(s) behind (now removed): ${leaks.join("; ")}`);
-    }
-    console.log(`teardown: nothing of run ${runId} is left on the engine`);
+    stopWatching();
+    const leaks = await removeRun(docker, runId);
+    const problems = [
+      ...(leaks.length ? [`the run left ${leaks.length} resource(s) behind (now removed): ${leaks.join("; ")}`] : []),
+      ...(violations.length ? [`ports published beyond loopback: ${violations.join("; ")}`] : []),
+    ];
+    if (problems.length > 0) throw new Error(problems.join("\n"));
+    console.log(`teardown: nothing of run ${runId} is left on the engine; every published port was on 127.0.0.1`);
   };
 }

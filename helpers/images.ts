@@ -45,6 +45,15 @@ export function imageMapFrom(env: NodeJS.ProcessEnv = process.env): Map<string, 
   return map;
 }
 
+const PLATFORM = /^[a-z0-9]+\/[a-z0-9]+(\/[a-z0-9]+)?$/;
+
+// The book pulls mysql:5.7 with --platform linux/amd64; LABS_PLATFORM changes it, e.g. to prove a wrong one fails.
+export function labPlatform(env: NodeJS.ProcessEnv = process.env): string {
+  const platform = env.LABS_PLATFORM ?? "linux/amd64";
+  if (!PLATFORM.test(platform)) throw new Error(`LABS_PLATFORM=${platform} is not an os/arch[/variant] platform`);
+  return platform;
+}
+
 export function registryHostOf(ref: string): string {
   const { registry } = parseReference(ref);
   return registry === "docker.io" ? "registry-1.docker.io" : registry;

@@ -20,6 +20,20 @@ interface Run {
   output: string[];
 }
 
+const children = new Set<ReturnType<typeof spawn>>();
+const scratch = new Set<string>();
+
+// Ctrl-C or SIGTERM: stop the builds (docker cancels a build whose client goes away, and --force-rm drops its
+// intermediate container) and remove the debootstrap scratch folder before exiting.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, async () => {
+    console.error(`stand-ins: ${signal}, stopping the builds`);
+    for (const child of children) child.kill(signal);
+    await Promise.all([...scratch].map((dir) => rm(dir, { recursive: true, force: true })));
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  });
+}
+
 function run(
   command: string,
   args: string[],
@@ -28,6 +42,8 @@ function run(
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: [input ? "pipe" : "ignore", "pipe", "pipe"] });
+    children.add(child);
+    child.on("close", () => children.delete(child));
     const output: string[] = [];
     const collect = (chunk: Buffer) => {
       for (const line of chunk.toString().split("\n")) {
@@ -96,6 +112,7 @@ async function buildBase(entry: StandIn, hash: string): Promise<void> {
   }
   const mirror = await debianMirror();
   const rootfs = await mkdtemp(join(tmpdir(), "labs-rootfs-"));
+  scratch.add(rootfs);
   try {
     say(entry.recipe, `debootstrap --variant=${variant} ${suite} (about 30 s)`);
     const bootstrap = await run("debootstrap", [`--variant=${variant}`, suite, rootfs, mirror], (line) => {
@@ -112,6 +129,7 @@ async function buildBase(entry: StandIn, hash: string): Promise<void> {
 
     say(entry.recipe, `docker import -> ${entry.standIn}`);
     const tar = spawn("tar", ["-C", rootfs, "-c", "."], { stdio: ["ignore", "pipe", "inherit"] });
+    children.add(tar);
     const changes = [
       `LABEL ${STAND_IN_LABELS.for}="${entry.official}" ${STAND_IN_LABELS.lacks}="" ${STAND_IN_LABELS.recipe}="${hash}"`,
       'CMD ["bash"]',
@@ -120,11 +138,22 @@ async function buildBase(entry: StandIn, hash: string): Promise<void> {
     if (imported.code !== 0) failWith(entry.recipe, "docker import", imported);
   } finally {
     await rm(rootfs, { recursive: true, force: true });
+    scratch.delete(rootfs);
   }
 }
 
 async function buildImage(entry: StandIn, hash: string): Promise<void> {
-  const args = ["build", "--network", "host", "--label", `${STAND_IN_LABELS.recipe}=${hash}`, "-t", entry.standIn];
+  const args = [
+    "build",
+    "--network",
+    "host",
+    "--force-rm",
+    ...(forced.has(entry.recipe) ? ["--no-cache"] : []),
+    "--label",
+    `${STAND_IN_LABELS.recipe}=${hash}`,
+    "-t",
+    entry.standIn,
+  ];
   const result = await run("docker", [...args, join(RECIPES, entry.recipe)], (line) => {
     if (line.startsWith("Step ")) say(entry.recipe, line.length > 110 ? `${line.slice(0, 107)}...` : line);
   });
@@ -140,14 +169,16 @@ async function imageId(ref: string): Promise<string | undefined> {
   return code === 0 ? output[0]?.trim() : undefined;
 }
 
+const forced = new Set<string>();
+
 async function ensure(entry: StandIn, hash: string): Promise<"built" | "up to date"> {
-  if ((await labelOf(entry.standIn)) === hash) return "up to date";
+  if (!forced.has(entry.recipe) && (await labelOf(entry.standIn)) === hash) return "up to date";
   const previous = await imageId(entry.standIn);
   const started = performance.now();
   say(entry.recipe, `building ${entry.standIn} (stand-in for ${entry.official})`);
   await (entry.standIn === STAND_IN_BASE ? buildBase(entry, hash) : buildImage(entry, hash));
   say(entry.recipe, `built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  await removeIfDangling(previous);
+  if (previous !== (await imageId(entry.standIn))) await removeIfDangling(previous);
   return "built";
 }
 
@@ -164,7 +195,8 @@ async function inParallel<T>(items: readonly T[], limit: number, work: (item: T)
 }
 
 async function main(): Promise<void> {
-  const wanted = process.argv.slice(2).filter((arg) => arg !== "--for-local-runs");
+  const wanted = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
+  if (process.argv.includes("--force")) for (const recipe of wanted) forced.add(recipe);
   if (process.argv.includes("--for-local-runs") && process.env.LABS_IMAGES !== "local") {
     console.log(`stand-ins: LABS_IMAGES=${process.env.LABS_IMAGES ?? "auto"}, so nothing is built before the labs`);
     return;

@@ -3,11 +3,11 @@ import type { ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import { describe, expect, inject, test } from "vitest";
 import { LabContainer, LabMySqlContainer, labNetwork, nameForRun } from "../helpers/containers.ts";
 import { dockerApi } from "../helpers/docker.ts";
-import { labImage } from "../helpers/images.ts";
+import { labImage, labPlatform } from "../helpers/images.ts";
 import { newSecret } from "../helpers/secrets.ts";
 
 const image = labImage("mysql:5.7");
-const PLATFORM = "linux/amd64";
+const PLATFORM = labPlatform();
 const rootPassword = newSecret();
 const userPassword = newSecret();
 const SEED_SQL =
@@ -52,8 +52,10 @@ describe("Lab 3-1: MySQL 5.7 for a team's SQL tests", { timeout: 180_000 }, () =
     const docker = await dockerApi();
     const container = await docker.getContainer(mysql.getId()).inspect();
     const pulled = await docker.getImage(container.Image).inspect();
-    expect({ os: pulled.Os, architecture: pulled.Architecture }).toEqual({ os: "linux", architecture: "amd64" });
-    expect(await mysql.exec(["uname", "-m"])).toMatchObject({ exitCode: 0, stdout: "x86_64\n" });
+    const [os, architecture] = PLATFORM.split("/");
+    expect({ os: pulled.Os, architecture: pulled.Architecture }).toEqual({ os, architecture });
+    const machine = { amd64: "x86_64", arm64: "aarch64" }[architecture!] ?? architecture;
+    expect(await mysql.exec(["uname", "-m"])).toMatchObject({ exitCode: 0, stdout: `${machine}\n` });
     const engine = inject("engine");
     const emulated = engine.arch !== pulled.Architecture;
     await annotate(

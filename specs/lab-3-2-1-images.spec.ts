@@ -1,6 +1,6 @@
 import { describe, expect, inject, test } from "vitest";
 import { buildImage, imageHandle } from "../helpers/builds.ts";
-import { LabContainer, nameForRun } from "../helpers/containers.ts";
+import { LabContainer, labelInstruction, nameForRun } from "../helpers/containers.ts";
 import { dockerApi } from "../helpers/docker.ts";
 import { labImage } from "../helpers/images.ts";
 import { normalizeReference } from "../helpers/reference.ts";
@@ -142,7 +142,7 @@ describe("Lab 3.2.1: image commands", { timeout: 120_000 }, () => {
     await docker.getContainer(container.getId()).commit({
       repo: `${user}/debian-note`,
       tag: "1.0",
-      changes: [`LABEL labs.run="${inject("runId")}"`],
+      changes: [labelInstruction()],
     });
     await using committed = await imageHandle(`${user}/debian-note:1.0`);
     const baseLayers = (await docker.getImage(debian.ref).inspect()).RootFS.Layers ?? [];

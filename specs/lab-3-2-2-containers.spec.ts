@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { PassThrough, type Duplex } from "node:stream";
 import { describe, expect, test } from "vitest";
-import { createRawContainer, nameForRun, RUN_LABEL, type RawContainer } from "../helpers/containers.ts";
+import { createRawContainer, nameForRun, type RawContainer } from "../helpers/containers.ts";
+import { RUN_LABEL } from "../helpers/run.ts";
 import { dockerApi } from "../helpers/docker.ts";
 import { labImage } from "../helpers/images.ts";
 import { inject } from "vitest";

@@ -1,0 +1,31 @@
+// Started detached by the global setup: once the run's main process is gone, however it ended (Ctrl-C, SIGTERM,
+// SIGKILL), removes what the run left on the engine. This is the suite's own Ryuk, which needs no image.
+import Dockerode from "dockerode";
+import { setTimeout as sleep } from "node:timers/promises";
+import { removeRun } from "./cleanup.ts";
+
+const [runId, ownerPid] = process.argv.slice(2);
+const QUIET_ROUNDS = 3;
+const GIVE_UP_MS = 12_000;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+if (!runId || !ownerPid) process.exit(2);
+while (alive(Number(ownerPid))) await sleep(200);
+
+// Workers may still be creating containers for a moment after the main process died: sweep until it stays quiet.
+const docker = new Dockerode();
+const started = Date.now();
+let quiet = 0;
+while (quiet < QUIET_ROUNDS && Date.now() - started < GIVE_UP_MS) {
+  const found = await removeRun(docker, runId).catch(() => ["(engine error)"]);
+  quiet = found.length === 0 ? quiet + 1 : 0;
+  await sleep(500);
+}

@@ -1,0 +1,26 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+
+export const RUN_LABEL = "labs.run";
+export const HOST_LABEL = "labs.run.host";
+
+// The run id names the process that owns the run, so a later run can tell a dead run's leftovers from a live one's.
+export function newRunId(pid = process.pid): string {
+  return `${Date.now().toString(36)}-${pid}-${randomBytes(2).toString("hex")}`;
+}
+
+export function labelsFor(runId: string): Record<string, string> {
+  return { [RUN_LABEL]: runId, [HOST_LABEL]: hostname() };
+}
+
+export function isRunAlive(runId: string, host: string | undefined): boolean {
+  if (host !== undefined && host !== hostname()) return true;
+  const pid = Number(runId.split("-")[1]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
