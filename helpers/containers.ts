@@ -71,6 +71,17 @@ export function nameForRun(bookName: string): string {
   return `${bookName}-${inject("runId")}`;
 }
 
+export interface FixtureHooks {
+  onCleanup: (cleanup: () => void | PromiseLike<void>) => void;
+}
+
+// For `test.extend("network", { scope: "file" }, networkFixture)`: a user-defined network the steps share.
+export async function networkFixture({}, { onCleanup }: FixtureHooks) {
+  const network = await labNetwork();
+  onCleanup(() => network[Symbol.asyncDispose]());
+  return network;
+}
+
 export async function labNetwork(): Promise<{ name: string; id: string } & AsyncDisposable> {
   const docker = await dockerApi();
   const name = nameForRun(`labs-net-${randomBytes(3).toString("hex")}`);

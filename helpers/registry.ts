@@ -1,7 +1,7 @@
 import bcrypt from "bcryptjs";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import { request } from "undici";
-import { LabContainer } from "./containers.ts";
+import { LabContainer, type FixtureHooks } from "./containers.ts";
 import { dockerApi } from "./docker.ts";
 import { labImage } from "./images.ts";
 import { newSecret } from "./secrets.ts";
@@ -38,6 +38,15 @@ export async function startRegistry({ auth }: { auth: boolean }): Promise<LabReg
   const container = await registry.start();
   const address = `${container.getHost()}:${container.getMappedPort(5000)}`;
   return { container, address, ...(auth ? { credentials: { username, password, serveraddress: address } } : {}) };
+}
+
+// For `test.extend("registry", { scope: "file" }, registryFixture)`: a registry with basic auth and fresh credentials.
+export async function registryFixture({}, { onCleanup }: FixtureHooks): Promise<LabRegistry> {
+  const registry = await startRegistry({ auth: true });
+  onCleanup(async () => {
+    await registry.container.stop();
+  });
+  return registry;
 }
 
 interface Progress {

@@ -5,10 +5,10 @@ import { Wait, type StartedTestContainer } from "testcontainers";
 import { request } from "undici";
 import { describe, expect, test } from "vitest";
 import { buildImage, imageHandle, type BuiltImage } from "../helpers/builds.ts";
-import { LabContainer, LabMySqlContainer, labNetwork, nameForRun } from "../helpers/containers.ts";
+import { LabContainer, LabMySqlContainer, nameForRun, networkFixture } from "../helpers/containers.ts";
 import { dockerApi } from "../helpers/docker.ts";
 import { labImage } from "../helpers/images.ts";
-import { pullImage, pushImage, registryGet, startRegistry } from "../helpers/registry.ts";
+import { pullImage, pushImage, registryFixture, registryGet } from "../helpers/registry.ts";
 import { newSecret } from "../helpers/secrets.ts";
 
 const python = labImage("python:3.9-slim-bullseye");
@@ -29,11 +29,7 @@ const lab = test
     onCleanup(() => image[Symbol.asyncDispose]());
     return image;
   })
-  .extend("network", { scope: "file" }, async ({}, { onCleanup }) => {
-    const network = await labNetwork();
-    onCleanup(() => network[Symbol.asyncDispose]());
-    return network;
-  })
+  .extend("network", { scope: "file" }, networkFixture)
   .extend("db", { scope: "file" }, async ({ network }, { onCleanup }) => {
     const db = await new LabMySqlContainer(mysqlImage.ref)
       .withNetworkMode(network.name)
@@ -48,13 +44,7 @@ const lab = test
     });
     return db;
   })
-  .extend("registry", { scope: "file" }, async ({}, { onCleanup }) => {
-    const registry = await startRegistry({ auth: true });
-    onCleanup(async () => {
-      await registry.container.stop();
-    });
-    return registry;
-  })
+  .extend("registry", { scope: "file" }, registryFixture)
   .extend("app", { scope: "file" }, async ({ image, network, db }, { onCleanup }): Promise<StartedTestContainer> => {
     const app = await new LabContainer(image.ref)
       .withName(nameForRun("visits"))

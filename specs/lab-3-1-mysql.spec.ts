@@ -1,7 +1,8 @@
 import { createConnection } from "mysql2/promise";
 import type { ResultSetHeader, RowDataPacket } from "mysql2/promise";
+import type { StartedMySqlContainer } from "@testcontainers/mysql";
 import { describe, expect, inject, test } from "vitest";
-import { LabContainer, LabMySqlContainer, labNetwork, nameForRun } from "../helpers/containers.ts";
+import { LabContainer, LabMySqlContainer, nameForRun, networkFixture } from "../helpers/containers.ts";
 import { dockerApi } from "../helpers/docker.ts";
 import { labImage, labPlatform } from "../helpers/images.ts";
 import { newSecret } from "../helpers/secrets.ts";
@@ -14,11 +15,7 @@ const SEED_SQL =
   "CREATE TABLE seeded (id INT PRIMARY KEY, note VARCHAR(40));\nINSERT INTO seeded VALUES (1, 'from initdb');\n";
 
 const lab = test
-  .extend("network", { scope: "file" }, async ({}, { onCleanup }) => {
-    const network = await labNetwork();
-    onCleanup(() => network[Symbol.asyncDispose]());
-    return network;
-  })
+  .extend("network", { scope: "file" }, networkFixture)
   .extend("mysql", { scope: "file" }, async ({ network }, { onCleanup }) => {
     const mysql = await new LabMySqlContainer(image.ref)
       .withPlatform(PLATFORM)
@@ -36,6 +33,10 @@ const lab = test
     });
     return mysql;
   });
+
+function connectAs(mysql: StartedMySqlContainer, user: string, password: string, database?: string) {
+  return createConnection({ host: mysql.getHost(), port: mysql.getPort(), user, password, database });
+}
 
 function ipv4ToInt(address: string): number {
   return address.split(".").reduce((value, octet) => value * 256 + Number(octet), 0);
@@ -73,12 +74,7 @@ describe("Lab 3-1: MySQL 5.7 for a team's SQL tests", { timeout: 180_000 }, () =
     expect(rootPassword === "my-secret-pw" || rootPassword.length < 20, "the book's literal password is not used").toBe(
       false,
     );
-    await using connection = await createConnection({
-      host: mysql.getHost(),
-      port: mysql.getPort(),
-      user: "root",
-      password: rootPassword,
-    });
+    await using connection = await connectAs(mysql, "root", rootPassword);
     const [rows] = await connection.query<RowDataPacket[]>("SELECT 1 AS res");
     expect(rows).toEqual([{ res: 1 }]);
   });
@@ -102,13 +98,7 @@ describe("Lab 3-1: MySQL 5.7 for a team's SQL tests", { timeout: 180_000 }, () =
   });
 
   lab("SQL from the host over the published port (mysql2)", async ({ mysql, annotate }) => {
-    await using connection = await createConnection({
-      host: mysql.getHost(),
-      port: mysql.getPort(),
-      user: "lab",
-      password: userPassword,
-      database: "labs",
-    });
+    await using connection = await connectAs(mysql, "lab", userPassword, "labs");
     const [[whoami]] = await connection.query<RowDataPacket[]>("SELECT CURRENT_USER() AS user, DATABASE() AS db");
     expect(whoami).toEqual({ user: "lab@%", db: "labs" });
     const [seeded] = await connection.query<RowDataPacket[]>("SELECT id, note FROM seeded");
@@ -164,12 +154,7 @@ describe("Lab 3-1: MySQL 5.7 for a team's SQL tests", { timeout: 180_000 }, () =
   });
 
   lab("mysql> SELECT VERSION();", async ({ mysql, annotate }) => {
-    await using connection = await createConnection({
-      host: mysql.getHost(),
-      port: mysql.getPort(),
-      user: "root",
-      password: rootPassword,
-    });
+    await using connection = await connectAs(mysql, "root", rootPassword);
     const [[{ version }]] = (await connection.query<RowDataPacket[]>("SELECT VERSION() AS version")) as [
       [{ version: string }],
       unknown,

@@ -4,20 +4,14 @@ import { LabContainer, labelInstruction, nameForRun } from "../helpers/container
 import { dockerApi } from "../helpers/docker.ts";
 import { labImage } from "../helpers/images.ts";
 import { normalizeReference } from "../helpers/reference.ts";
-import { pullImage, pushImage, registryGet, startRegistry } from "../helpers/registry.ts";
+import { pullImage, pushImage, registryFixture, registryGet } from "../helpers/registry.ts";
 import { newSecret } from "../helpers/secrets.ts";
 
 const debian = labImage("debian:bullseye");
 const httpd = labImage("httpd:2.4");
 const user = nameForRun("labs");
 
-const lab = test.extend("registry", { scope: "file" }, async ({}, { onCleanup }) => {
-  const registry = await startRegistry({ auth: true });
-  onCleanup(async () => {
-    await registry.container.stop();
-  });
-  return registry;
-});
+const lab = test.extend("registry", { scope: "file" }, registryFixture);
 
 function formatField(object: unknown, template: string): unknown {
   const path = template.match(/^\{\{\s*\.([\w.]+)\s*\}\}$/)?.[1];

@@ -11,6 +11,7 @@ const debian = labImage("debian:bullseye");
 const python = labImage("python:3.9-slim-bullseye");
 const PROMPT = /root@[\w-]+:\/# $/;
 const QUIET_WINDOW_MS = 1_500;
+const INTERACTIVE_TTY = { Tty: true, OpenStdin: true, AttachStdin: true, AttachStdout: true, AttachStderr: true };
 const EXIT_WITHIN_MS = 15_000;
 
 type CreateOptions = Parameters<typeof createRawContainer>[0];
@@ -121,11 +122,7 @@ describe("Lab 3.2.2: container commands", { timeout: 60_000 }, () => {
       Image: debian.ref,
       Cmd: ["bash"],
       Hostname: "lab-it",
-      Tty: true,
-      OpenStdin: true,
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
+      ...INTERACTIVE_TTY,
     });
     const terminal = await attach(container, { tty: true });
     await container.start();
@@ -173,15 +170,7 @@ describe("Lab 3.2.2: container commands", { timeout: 60_000 }, () => {
   });
 
   lab("Ctrl-P Ctrl-Q detaches from docker run -it, the container keeps running", async ({ containers }) => {
-    const container = await containers.create("detach", {
-      Image: debian.ref,
-      Cmd: ["bash"],
-      Tty: true,
-      OpenStdin: true,
-      AttachStdin: true,
-      AttachStdout: true,
-      AttachStderr: true,
-    });
+    const container = await containers.create("detach", { Image: debian.ref, Cmd: ["bash"], ...INTERACTIVE_TTY });
     const terminal = await attach(container, { tty: true });
     await container.start();
     await expect.poll(() => terminal.output(), { timeout: 10_000 }).toMatch(PROMPT);
