@@ -1,6 +1,7 @@
 // Builds the local stand-in images from Debian packages: `npm run images:build [recipe ...]`.
 // An image whose recipe hash matches its label is kept; everything else is rebuilt, base first.
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile, mkdir, copyFile } from "node:fs/promises";
@@ -29,9 +30,16 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, async () => {
     console.error(`stand-ins: ${signal}, stopping the builds`);
     for (const child of children) child.kill(signal);
+    await Promise.all([...children].map((child) => once(child, "close")));
     await Promise.all([...scratch].map((dir) => rm(dir, { recursive: true, force: true })));
+    await pruneIntermediates();
     process.exit(signal === "SIGINT" ? 130 : 143);
   });
+}
+
+// A cancelled or superseded build leaves untagged step images behind; each carries the recipe's stand-in label.
+async function pruneIntermediates(): Promise<void> {
+  await run("docker", ["image", "prune", "--force", "--filter", `label=${STAND_IN_LABELS.for}`], () => {});
 }
 
 function run(
@@ -221,6 +229,7 @@ async function main(): Promise<void> {
     outcomes.set(entry.recipe, await ensure(entry, await recipeHash(entry.recipe, baseHash)));
   });
 
+  if ([...outcomes.values()].includes("built")) await pruneIntermediates();
   const seconds = (performance.now() - started) / 1000;
   for (const [recipe, outcome] of outcomes) console.log(`  ${recipe.padEnd(9)} ${outcome}`);
   const built = [...outcomes.values()].filter((outcome) => outcome === "built").length;

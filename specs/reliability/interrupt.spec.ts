@@ -31,6 +31,10 @@ describe("Interrupting a run at any moment leaves nothing behind", { timeout: 18
     const docker = new Dockerode();
     const before = await docker.getImage("labs-stand-in/python:3.9").inspect();
     const scratchBefore = readdirSync(tmpdir()).filter((name) => name.startsWith("labs-rootfs-"));
+    const stepImages = async () =>
+      (await docker.listImages({ filters: JSON.stringify({ dangling: ["true"], label: [STAND_IN_LABELS.for] }) })).map(
+        ({ Id }) => Id,
+      );
     const build = startChildRun(["images/build.ts", "--force", "python"]);
     await build.waitFor(/\[python\] Step \d+\/\d+ : RUN/);
     const signalledAt = Date.now();
@@ -43,6 +47,7 @@ describe("Interrupting a run at any moment leaves nothing behind", { timeout: 18
     expect(after.Id).toBe(before.Id);
     expect(after.Config.Labels?.[STAND_IN_LABELS.recipe]).toBe(before.Config.Labels?.[STAND_IN_LABELS.recipe]);
     expect(readdirSync(tmpdir()).filter((name) => name.startsWith("labs-rootfs-"))).toEqual(scratchBefore);
+    expect(await stepImages()).toEqual([]);
     expect(Date.now() - signalledAt).toBeLessThan(CLEAN_WITHIN_MS);
   });
 
