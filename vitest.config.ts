@@ -1,4 +1,13 @@
-import { defineConfig } from "vitest/config";
+import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
+
+const labs: TestProjectInlineConfiguration["test"] = {
+  globalSetup: ["helpers/global-setup.ts"],
+  setupFiles: ["helpers/lab-setup.ts"],
+  env: { TESTCONTAINERS_HOST_OVERRIDE: "127.0.0.1" },
+  pool: "forks",
+  testTimeout: 60_000,
+  hookTimeout: 180_000,
+};
 
 export default defineConfig({
   test: {
@@ -11,18 +20,8 @@ export default defineConfig({
           include: ["specs/unit/**/*.spec.ts"],
         },
       },
-      {
-        test: {
-          name: "labs",
-          include: ["specs/*.spec.ts"],
-          globalSetup: ["helpers/global-setup.ts"],
-          setupFiles: ["helpers/lab-setup.ts"],
-          env: { TESTCONTAINERS_HOST_OVERRIDE: "127.0.0.1" },
-          pool: "forks",
-          testTimeout: 60_000,
-          hookTimeout: 180_000,
-        },
-      },
+      { test: { name: "labs", include: ["specs/*.spec.ts"], ...labs } },
+      { test: { name: "probes", include: ["specs/reliability/probes/*.spec.ts"], ...labs } },
       {
         test: {
           name: "reliability",

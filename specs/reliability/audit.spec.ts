@@ -1,0 +1,16 @@
+import { describe, expect, it } from "vitest";
+import { engineLeftovers, RUN_LINE, startChildRun, vitestCommand } from "../../helpers/child-run.ts";
+
+describe("The run's final audit", { timeout: 60_000 }, () => {
+  it("fails a run that published beyond loopback or left a container, and removes what it left", async () => {
+    const child = startChildRun(vitestCommand("--project", "probes"));
+    const { code } = await child.exited;
+    const runId = child.output().match(RUN_LINE)![1]!;
+    expect(code).toBe(1);
+    expect(child.output()).toMatch(/ports published beyond loopback: \S+ publishes 80\/tcp on 0\.0\.0\.0:\d+/);
+    expect(child.output()).toMatch(
+      /the run left 1 resource\(s\) behind \(now removed\): container \S+ \(\S+debian\S+, running\)/,
+    );
+    expect(await engineLeftovers(runId)).toEqual([]);
+  });
+});
