@@ -4,7 +4,9 @@ const labs: TestProjectInlineConfiguration["test"] = {
   globalSetup: ["helpers/global-setup.ts"],
   setupFiles: ["helpers/lab-setup.ts"],
   env: { TESTCONTAINERS_HOST_OVERRIDE: "127.0.0.1" },
-  pool: "forks",
+  pool: "threads",
+  // The labs wait on the engine far more than they compute: on 2 cores, four files at once still overlap well.
+  maxWorkers: 2,
   testTimeout: 60_000,
   hookTimeout: 180_000,
 };

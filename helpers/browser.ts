@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import type { TestContext } from "vitest";
 
 const CANDIDATES = [
@@ -30,6 +30,8 @@ export async function openBrowser(skip: TestContext["skip"]): Promise<Browser & 
     if (process.env.CI) throw new Error(`No Chromium for the browser step: ${INSTALL_HINT}`);
     skip(`no Chromium found: ${INSTALL_HINT}`);
   }
+  // Imported here, not at the top: most steps of a spec that has a browser step never need it.
+  const { chromium } = await import("playwright-core");
   const browser = await chromium.launch({ executablePath, args: FLAGS });
   return Object.assign(browser, { [Symbol.asyncDispose]: () => browser.close() });
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { MySqlContainer } from "@testcontainers/mysql";
-import { GenericContainer } from "testcontainers";
+import { GenericContainer, Wait } from "testcontainers";
 import { inject } from "vitest";
 import { dockerApi } from "./docker.ts";
 import { labelsFor } from "./run.ts";
@@ -66,6 +66,19 @@ function forThisRun<Base extends new (...args: any[]) => GenericContainer>(base:
 
 export const LabContainer = forThisRun(GenericContainer);
 export const LabMySqlContainer = forThisRun(MySqlContainer);
+
+// Both MySQL 5.7 and MariaDB log "port: 3306" once, when the real server (not the init one) is up; waiting for it
+// avoids testcontainers' default port check, which polls with several execs into the initialising server.
+export function labMySql(image: string) {
+  return new LabMySqlContainer(image).withWaitStrategy(Wait.forLogMessage(/port: 3306/));
+}
+
+// Any HTTP answer means the server listens; 100 ms between tries instead of testcontainers' 1 s default.
+export function httpAnswers(path: string, port: number) {
+  return Wait.forHttp(path, port)
+    .forStatusCodeMatching(() => true)
+    .withReadTimeout(100);
+}
 
 export function nameForRun(bookName: string): string {
   return `${bookName}-${inject("runId")}`;

@@ -85,7 +85,7 @@ async function assertPlatformRuns(docker: Docker, image: ResolvedImage, runId: s
         "Enable emulation (Docker Desktop, or QEMU binfmt on Linux) or set LABS_PLATFORM to a platform the image has.",
     );
   } finally {
-    await container?.remove({ force: true }).catch(() => undefined);
+    await container?.remove({ force: true, v: true }).catch(() => undefined);
   }
 }
 
@@ -111,6 +111,23 @@ async function watchPublishedPorts(docker: Docker, runId: string, violations: st
   return () => events.destroy();
 }
 
+// An image's VOLUME gives its containers anonymous volumes, which carry no labels: one left dangling after this run
+// started is a container removed without its volumes.
+async function removeAnonymousVolumesSince(docker: Docker, since: number): Promise<string[]> {
+  const { Volumes } = await docker.listVolumes({ filters: JSON.stringify({ dangling: ["true"] }) });
+  const leaked = (Volumes ?? []).filter(
+    (volume) =>
+      Object.keys(volume.Labels ?? {}).length === 0 &&
+      Date.parse((volume as { CreatedAt?: string }).CreatedAt ?? "") >= since - 1_000,
+  );
+  for (const volume of leaked)
+    await docker
+      .getVolume(volume.Name)
+      .remove()
+      .catch(() => undefined);
+  return leaked.map(({ Name }) => `anonymous volume ${Name.slice(0, 12)}`);
+}
+
 function startGuardian(runId: string): void {
   const guardian = spawn(process.execPath, [join(import.meta.dirname, "guardian.ts"), runId, String(process.pid)], {
     detached: true,
@@ -122,6 +139,7 @@ function startGuardian(runId: string): void {
 export default async function setup(project: TestProject) {
   let docker: Docker;
   const runId = newRunId();
+  const startedAt = Date.now();
   const violations: string[] = [];
   let stopWatching = () => {};
   try {
@@ -167,7 +185,7 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     stopWatching();
-    const leaks = await removeRun(docker, runId);
+    const leaks = [...(await removeRun(docker, runId)), ...(await removeAnonymousVolumesSince(docker, startedAt))];
     const problems = [
       ...(leaks.length ? [`the run left ${leaks.length} resource(s) behind (now removed): ${leaks.join("; ")}`] : []),
       ...(violations.length ? [`ports published beyond loopback: ${violations.join("; ")}`] : []),

@@ -21,7 +21,7 @@ export interface LabRegistry {
 export async function startRegistry({ auth }: { auth: boolean }): Promise<LabRegistry> {
   let registry = new LabContainer(labImage("registry:2").ref)
     .withExposedPorts(5000)
-    .withWaitStrategy(Wait.forHttp("/v2/", 5000).forStatusCodeMatching((status) => status === 200 || status === 401));
+    .withWaitStrategy(Wait.forLogMessage(/listening on/));
   const username = `lab-${newSecret(3)}`;
   const password = newSecret();
   if (auth) {

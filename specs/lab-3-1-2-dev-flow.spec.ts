@@ -5,7 +5,7 @@ import { Wait, type StartedTestContainer } from "testcontainers";
 import { request } from "undici";
 import { describe, expect, test } from "vitest";
 import { buildImage, imageHandle, type BuiltImage } from "../helpers/builds.ts";
-import { LabContainer, LabMySqlContainer, nameForRun, networkFixture } from "../helpers/containers.ts";
+import { LabContainer, labMySql, nameForRun, networkFixture } from "../helpers/containers.ts";
 import { dockerApi } from "../helpers/docker.ts";
 import { labImage } from "../helpers/images.ts";
 import { pullImage, pushImage, registryFixture, registryGet } from "../helpers/registry.ts";
@@ -31,7 +31,7 @@ const lab = test
   })
   .extend("network", { scope: "file" }, networkFixture)
   .extend("db", { scope: "file" }, async ({ network }, { onCleanup }) => {
-    const db = await new LabMySqlContainer(mysqlImage.ref)
+    const db = await labMySql(mysqlImage.ref)
       .withNetworkMode(network.name)
       .withNetworkAliases("db")
       .withDatabase("visits")
@@ -51,7 +51,7 @@ const lab = test
       .withNetworkMode(network.name)
       .withEnvironment({ DB_HOST: "db", DB_USER: "app", DB_PASSWORD: dbPassword, DB_NAME: db.getDatabase() })
       .withExposedPorts(8000)
-      .withWaitStrategy(Wait.forHttp("/health", 8000))
+      .withWaitStrategy(Wait.forLogMessage(/visits listening on/))
       .start();
     onCleanup(async () => {
       await app.stop();

@@ -2,7 +2,7 @@ import { createConnection } from "mysql2/promise";
 import type { ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import type { StartedMySqlContainer } from "@testcontainers/mysql";
 import { describe, expect, inject, test } from "vitest";
-import { LabContainer, LabMySqlContainer, nameForRun, networkFixture } from "../helpers/containers.ts";
+import { LabContainer, labMySql, nameForRun, networkFixture } from "../helpers/containers.ts";
 import { dockerApi } from "../helpers/docker.ts";
 import { labImage, labPlatform } from "../helpers/images.ts";
 import { newSecret } from "../helpers/secrets.ts";
@@ -17,7 +17,7 @@ const SEED_SQL =
 const lab = test
   .extend("network", { scope: "file" }, networkFixture)
   .extend("mysql", { scope: "file" }, async ({ network }, { onCleanup }) => {
-    const mysql = await new LabMySqlContainer(image.ref)
+    const mysql = await labMySql(image.ref)
       .withPlatform(PLATFORM)
       .withName(nameForRun("some-mysql"))
       .withNetworkMode(network.name)

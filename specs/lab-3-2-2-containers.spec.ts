@@ -10,7 +10,7 @@ import { inject } from "vitest";
 const debian = labImage("debian:bullseye");
 const python = labImage("python:3.9-slim-bullseye");
 const PROMPT = /root@[\w-]+:\/# $/;
-const QUIET_WINDOW_MS = 1_500;
+const QUIET_WINDOW_MS = 500;
 const INTERACTIVE_TTY = { Tty: true, OpenStdin: true, AttachStdin: true, AttachStdout: true, AttachStderr: true };
 const EXIT_WITHIN_MS = 15_000;
 
@@ -106,6 +106,7 @@ describe("Lab 3.2.2: container commands", { timeout: 60_000 }, () => {
 
   lab("docker run -t debian bash", async ({ containers }) => {
     const container = await containers.create("t", { Image: debian.ref, Cmd: ["bash"], Tty: true, OpenStdin: false });
+    expect((await container.inspect()).Config).toMatchObject({ Tty: true, OpenStdin: false });
     const terminal = await attach(container, { tty: true });
     await container.start();
     await expect.poll(() => terminal.output(), { timeout: 10_000 }).toMatch(PROMPT);

@@ -3,7 +3,7 @@ import { Wait, type StartedTestContainer } from "testcontainers";
 import { Pool, request } from "undici";
 import { describe, expect, test } from "vitest";
 import { openBrowser } from "../helpers/browser.ts";
-import { LabContainer, LOOPBACK, nameForRun } from "../helpers/containers.ts";
+import { httpAnswers, LabContainer, LOOPBACK, nameForRun } from "../helpers/containers.ts";
 import { dockerApi } from "../helpers/docker.ts";
 import { evidenceFile, lineChartSvg, type Point } from "../helpers/evidence.ts";
 import { labImage } from "../helpers/images.ts";
@@ -25,7 +25,11 @@ const lab = test
       .withName(nameForRun("cadvisor"))
       .withBindMounts([...LAB_MOUNTS])
       .withExposedPorts(await publish(8080, 9559, "cAdvisor"))
-      .withWaitStrategy(Wait.forHttp("/healthz", 8080).forResponsePredicate((body) => body === "ok"))
+      .withWaitStrategy(
+        Wait.forHttp("/healthz", 8080)
+          .forResponsePredicate((body) => body === "ok")
+          .withReadTimeout(100),
+      )
       .start();
     onCleanup(async () => {
       await cadvisor.stop();
@@ -36,6 +40,7 @@ const lab = test
     const workload = await new LabContainer(labImage("nginx:1.18").ref)
       .withName(workloadName)
       .withExposedPorts(80)
+      .withWaitStrategy(httpAnswers("/", 80))
       .start();
     onCleanup(async () => {
       await workload.stop();

@@ -3,7 +3,7 @@ import type { StartedTestContainer } from "testcontainers";
 import { request } from "undici";
 import { describe, expect, test } from "vitest";
 import { openBrowser } from "../helpers/browser.ts";
-import { LabContainer, LOOPBACK, nameForRun } from "../helpers/containers.ts";
+import { httpAnswers, LabContainer, LOOPBACK, nameForRun } from "../helpers/containers.ts";
 import { dockerApi } from "../helpers/docker.ts";
 import { evidenceFile } from "../helpers/evidence.ts";
 import { labImage } from "../helpers/images.ts";
@@ -17,6 +17,7 @@ const lab = test.extend("webserver", { scope: "file" }, async ({}, { onCleanup }
   const webserver = await new LabContainer(image.ref)
     .withName(webserverName)
     .withExposedPorts(await publish(80, 8001, "the nginx webserver"))
+    .withWaitStrategy(httpAnswers("/", 80))
     .start();
   onCleanup(async () => {
     await webserver.stop();

@@ -2,7 +2,7 @@ import { createConnection } from "mysql2/promise";
 import { Wait } from "testcontainers";
 import { request } from "undici";
 import { describe, expect, it } from "vitest";
-import { LabContainer, LabMySqlContainer } from "../helpers/containers.ts";
+import { httpAnswers, LabContainer, labMySql } from "../helpers/containers.ts";
 import { labImage } from "../helpers/images.ts";
 import { newSecret } from "../helpers/secrets.ts";
 
@@ -13,14 +13,20 @@ async function get(url: string) {
 
 describe("Smoke: every lab image starts and answers", { timeout: 120_000, concurrent: true }, () => {
   it("nginx:1.18 serves its welcome page over HTTP", async () => {
-    await using nginx = await new LabContainer(labImage("nginx:1.18").ref).withExposedPorts(80).start();
+    await using nginx = await new LabContainer(labImage("nginx:1.18").ref)
+      .withExposedPorts(80)
+      .withWaitStrategy(httpAnswers("/", 80))
+      .start();
     const page = await get(`http://${nginx.getHost()}:${nginx.getMappedPort(80)}/`);
     expect(page.status).toBe(200);
     expect(page.body).toContain("<title>Welcome to nginx!</title>");
   });
 
   it("httpd:2.4 serves its default page over HTTP", async () => {
-    await using httpd = await new LabContainer(labImage("httpd:2.4").ref).withExposedPorts(80).start();
+    await using httpd = await new LabContainer(labImage("httpd:2.4").ref)
+      .withExposedPorts(80)
+      .withWaitStrategy(httpAnswers("/", 80))
+      .start();
     const page = await get(`http://${httpd.getHost()}:${httpd.getMappedPort(80)}/`);
     expect(page.status).toBe(200);
     expect(page.body).toContain("It works!");
@@ -28,7 +34,7 @@ describe("Smoke: every lab image starts and answers", { timeout: 120_000, concur
 
   it("mysql:5.7 answers SELECT 1 over its published port", async () => {
     const rootPassword = newSecret();
-    await using mysql = await new LabMySqlContainer(labImage("mysql:5.7").ref)
+    await using mysql = await labMySql(labImage("mysql:5.7").ref)
       .withRootPassword(rootPassword)
       .withUserPassword(newSecret())
       .start();
@@ -45,7 +51,8 @@ describe("Smoke: every lab image starts and answers", { timeout: 120_000, concur
   it("gcr.io/cadvisor/cadvisor:v0.46.0 says ok on /healthz", async () => {
     await using cadvisor = await new LabContainer(labImage("gcr.io/cadvisor/cadvisor:v0.46.0").ref)
       .withExposedPorts(8080)
-      .withWaitStrategy(Wait.forHttp("/healthz", 8080))
+      .withBindMounts([{ source: "/var/run", target: "/var/run", mode: "ro" }])
+      .withWaitStrategy(Wait.forHttp("/healthz", 8080).withReadTimeout(100))
       .start();
     const health = await get(`http://${cadvisor.getHost()}:${cadvisor.getMappedPort(8080)}/healthz`);
     expect(health).toMatchObject({ status: 200, body: "ok" });
@@ -54,7 +61,7 @@ describe("Smoke: every lab image starts and answers", { timeout: 120_000, concur
   it("registry:2 answers the distribution API on /v2/", async () => {
     await using registry = await new LabContainer(labImage("registry:2").ref)
       .withExposedPorts(5000)
-      .withWaitStrategy(Wait.forHttp("/v2/", 5000))
+      .withWaitStrategy(Wait.forLogMessage(/listening on/))
       .start();
     const api = await get(`http://${registry.getHost()}:${registry.getMappedPort(5000)}/v2/`);
     expect(api.status).toBe(200);
