@@ -119,7 +119,7 @@ export async function benchReport(measured: Measured, options: { warmup: boolean
       `This run: ${containers.length} containers (and ${buildSteps} build-step containers of \`docker build\`, ` +
       `left out), ${kinds("log")} ready by log line, ${kinds("listen")} by listening socket, ` +
       `${kinds("start")} at start${kinds("not seen") ? `, ${kinds("not seen")} never seen ready (counted to start)` : ""}.`,
-    "- spec total: from vitest handing the spec file to a worker to the file's end (worker start, imports, steps, " +
+    "- spec total: from vitest handing the spec file to a worker to the file's end (imports, steps, " +
       "file-scoped fixture teardown), as the main process saw it.",
     "- overhead: spec total − containers' start-to-ready. Per step: the step's duration − the union of the " +
       "start-to-ready intervals of the containers it created (clipped to the step); a container is charged to the " +
