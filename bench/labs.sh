@@ -151,21 +151,21 @@ lab_done() { say "lab $LAB $(seconds_since "$LAB_STARTED")"; }
 
 # ------------------------------------------------------------------------------------------- smoke: the stand-ins
 
+# smoke_page NAME IMAGE TEXT: the web server answers on port 80 with a page containing TEXT.
+smoke_page() {
+	local c="smoke-$1-$RUN" port
+	docker run -d --name "$c" "${LABELS[@]}" -p 127.0.0.1::80 "$2" >/dev/null
+	port=$(host_port "$c" 80)
+	wait_for 30 "$1 answers" http_is 200 "http://127.0.0.1:$port/"
+	expect_match "$1 page" "$(curl -s "http://127.0.0.1:$port/")" "$3"
+	docker rm -fv "$c" >/dev/null && ok "$1 serves its page"
+}
+
 smoke() {
 	lab stand-ins
-	local c="smoke-nginx-$RUN" port
-	docker run -d --name "$c" "${LABELS[@]}" -p 127.0.0.1::80 "$NGINX_IMAGE" >/dev/null
-	port=$(host_port "$c" 80)
-	wait_for 30 "nginx answers" http_is 200 "http://127.0.0.1:$port/"
-	expect_match "nginx welcome page" "$(curl -s "http://127.0.0.1:$port/")" "<title>Welcome to nginx!</title>"
-	docker rm -fv "$c" >/dev/null && ok "nginx serves its welcome page"
-
-	c="smoke-httpd-$RUN"
-	docker run -d --name "$c" "${LABELS[@]}" -p 127.0.0.1::80 "$HTTPD_IMAGE" >/dev/null
-	port=$(host_port "$c" 80)
-	wait_for 30 "httpd answers" http_is 200 "http://127.0.0.1:$port/"
-	expect_match "httpd default page" "$(curl -s "http://127.0.0.1:$port/")" "It works!"
-	docker rm -fv "$c" >/dev/null && ok "httpd serves its default page"
+	local c port
+	smoke_page nginx "$NGINX_IMAGE" "<title>Welcome to nginx!</title>"
+	smoke_page httpd "$HTTPD_IMAGE" "It works!"
 
 	c="smoke-mysql-$RUN"
 	MYSQL_ROOT_PASSWORD=$(secret) MYSQL_PASSWORD=$(secret) MYSQL_USER=test MYSQL_DATABASE=test \

@@ -26,13 +26,15 @@ const scratch = new Set<string>();
 
 // Ctrl-C or SIGTERM: stop the builds (docker cancels a build whose client goes away, and --force-rm drops its
 // intermediate container) and remove the debootstrap scratch folder before exiting.
+let stopping: NodeJS.Signals | undefined;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, async () => {
+    stopping = signal;
     console.error(`stand-ins: ${signal}, stopping the builds`);
     for (const child of children) child.kill(signal);
     await Promise.all([...children].map((child) => once(child, "close")));
     await Promise.all([...scratch].map((dir) => rm(dir, { recursive: true, force: true })));
-    await pruneIntermediates();
+    await pruneIntermediatesUntilGone();
     process.exit(signal === "SIGINT" ? 130 : 143);
   });
 }
@@ -40,6 +42,18 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 // A cancelled or superseded build leaves untagged step images behind; each carries the recipe's stand-in label.
 async function pruneIntermediates(): Promise<void> {
   await run("docker", ["image", "prune", "--force", "--filter", `label=${STAND_IN_LABELS.for}`], () => {});
+}
+
+// A cancelled build's last step container holds its step image until the engine removes it, a moment after the
+// client is gone: prune until no such image is left (bounded).
+async function pruneIntermediatesUntilGone(): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  const dangling = ["images", "-q", "--filter", "dangling=true", "--filter", `label=${STAND_IN_LABELS.for}`];
+  do {
+    await pruneIntermediates();
+    if ((await run("docker", dangling, () => {})).output.length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  } while (Date.now() < deadline);
 }
 
 function run(
@@ -246,6 +260,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // A build failing because it was cancelled is not news: the signal handler finishes the cleanup and exits.
+  if (stopping) return;
   console.error(error instanceof Error ? error.message : String(error));
   process.exit(1);
 });
