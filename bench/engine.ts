@@ -1,9 +1,10 @@
 // The Docker engine's HTTP API, spoken directly over its socket (or DOCKER_HOST's TCP address): the benchmark follows
 // event and log streams for the whole run, which the docker CLI would need a long-lived child process for each.
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
+import { engineEndpoint } from "../helpers/engine.ts";
 
-// Where the engine is, as DOCKER_HOST says (the CLI's default socket otherwise): named in the error when none answers.
-export const ENGINE_ADDRESS = process.env.DOCKER_HOST || "unix:///var/run/docker.sock";
+// Where the engine is, found as the suite finds it: named in the error when none answers.
+export const ENGINE_ADDRESS = engineEndpoint();
 
 interface Endpoint {
   socketPath?: string;
@@ -11,14 +12,13 @@ interface Endpoint {
   port?: number;
 }
 
-function engineEndpoint(): Endpoint {
-  const value = ENGINE_ADDRESS;
+function endpointOf(value: string): Endpoint {
   if (value.startsWith("unix://")) return { socketPath: value.slice("unix://".length) };
   const url = new URL(value.replace(/^tcp:/, "http:"));
   return { host: url.hostname, port: Number(url.port || 2375) };
 }
 
-const ENGINE = engineEndpoint();
+const ENGINE = endpointOf(ENGINE_ADDRESS);
 
 export function engineRequest(path: string, method = "GET"): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {

@@ -3,6 +3,8 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { vitestCommand } from "../helpers/child-run.ts";
+import { RUN_LINE } from "../helpers/run.ts";
 import { EngineWatch } from "./events.ts";
 import { MemorySampler } from "./memory.ts";
 import { ROOT, run, type Finished } from "./processes.ts";
@@ -43,19 +45,17 @@ export async function runSuite(): Promise<SuiteRun> {
     await watch.start();
     const finished = await run(
       process.execPath,
-      [
-        "node_modules/vitest/vitest.mjs",
-        "run",
+      vitestCommand(
         "--project",
         "labs",
         "--reporter=json",
         "--reporter=./bench/timing-reporter.ts",
         `--outputFile=${join(out, "report.json")}`,
-      ],
+      ),
       { ...SUITE_ENV, BENCH_TIMINGS: join(out, "timings.json") },
       (pid) => memory.start(pid),
       // The watch can only pick out the run's containers once the global setup has printed the run id.
-      (stdout) => (watch.runId ??= stdout.match(/^engine: .*; run (\S+)$/m)?.[1]),
+      (stdout) => (watch.runId ??= stdout.match(RUN_LINE)?.[1]),
     );
     memory.stop();
     await watch.stop();
@@ -67,7 +67,7 @@ export async function runSuite(): Promise<SuiteRun> {
         return undefined;
       }
     };
-    const runId = finished.stdout.match(/^engine: .*; run (\S+)$/m)?.[1];
+    const runId = finished.stdout.match(RUN_LINE)?.[1];
     return {
       finished,
       runId,

@@ -49,8 +49,6 @@ export function startChildRun(command: string[], env: NodeJS.ProcessEnv = {}): C
 
 export const vitestCommand = (...args: string[]) => ["node_modules/vitest/vitest.mjs", "run", ...args];
 
-export const RUN_LINE = /engine: .* run (\S+)/;
-
 export async function engineLeftovers(runId: string): Promise<string[]> {
   return (await findRun(new Dockerode(), runId)).map(({ description }) => description);
 }

@@ -27,13 +27,14 @@ export async function findRun(docker: Dockerode, runId: string): Promise<Resourc
   for (const info of (await docker.listVolumes({ filters })).Volumes ?? []) {
     found.push({ description: `volume ${info.Name}`, remove: () => docker.getVolume(info.Name).remove() });
   }
-  for (const info of await docker.listImages({ filters })) {
-    found.push({
-      description: `image ${info.RepoTags?.[0] ?? info.Id}`,
-      remove: () => docker.getImage(info.Id).remove({ force: true }),
-    });
-  }
   for (const info of await docker.listImages()) {
+    if (info.Labels?.[RUN_LABEL] === runId) {
+      found.push({
+        description: `image ${info.RepoTags?.[0] ?? info.Id}`,
+        remove: () => docker.getImage(info.Id).remove({ force: true }),
+      });
+      continue;
+    }
     for (const tag of (info.RepoTags ?? []).filter((name) => name.includes(`labs-${runId}/`))) {
       found.push({ description: `tag ${tag}`, remove: () => docker.getImage(tag).remove() });
     }

@@ -4,6 +4,7 @@ import { getContainerRuntimeClient, ImageName } from "testcontainers";
 import { request } from "undici";
 import type { TestProject } from "vitest/node";
 import { CATALOGUE } from "./catalogue.ts";
+import { LOOPBACK } from "./containers.ts";
 import { removeRun, sweepDeadRuns } from "./cleanup.ts";
 import { probeEngine } from "./engine.ts";
 import {
@@ -102,8 +103,7 @@ async function watchPublishedPorts(docker: Docker, runId: string, violations: st
         .catch(() => undefined);
       for (const [port, bindings] of Object.entries(info?.NetworkSettings.Ports ?? {})) {
         for (const { HostIp, HostPort } of bindings ?? []) {
-          if (HostIp !== "127.0.0.1")
-            violations.push(`${info!.Name.slice(1)} publishes ${port} on ${HostIp}:${HostPort}`);
+          if (HostIp !== LOOPBACK) violations.push(`${info!.Name.slice(1)} publishes ${port} on ${HostIp}:${HostPort}`);
         }
       }
     }
@@ -129,7 +129,7 @@ async function removeAnonymousVolumesSince(docker: Docker, since: number): Promi
 }
 
 function startGuardian(runId: string): void {
-  const guardian = spawn(process.execPath, [join(import.meta.dirname, "guardian.ts"), runId, String(process.pid)], {
+  const guardian = spawn(process.execPath, [join(import.meta.dirname, "guardian.ts"), runId], {
     detached: true,
     stdio: "ignore",
   });

@@ -3,22 +3,14 @@
 import Dockerode from "dockerode";
 import { setTimeout as sleep } from "node:timers/promises";
 import { removeRun } from "./cleanup.ts";
+import { isRunAlive } from "./run.ts";
 
-const [runId, ownerPid] = process.argv.slice(2);
+const [runId] = process.argv.slice(2);
 const QUIET_ROUNDS = 3;
 const GIVE_UP_MS = 12_000;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-if (!runId || !ownerPid) process.exit(2);
-while (alive(Number(ownerPid))) await sleep(200);
+if (!runId) process.exit(2);
+while (isRunAlive(runId, undefined)) await sleep(200);
 
 // Workers may still be creating containers for a moment after the main process died: sweep until it stays quiet.
 const docker = new Dockerode();

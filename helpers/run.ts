@@ -4,6 +4,9 @@ import { hostname } from "node:os";
 export const RUN_LABEL = "labs.run";
 export const HOST_LABEL = "labs.run.host";
 
+// The global setup's "engine: … run <id>" line: how a parent process learns a child run's id.
+export const RUN_LINE = /^engine: .* run (\S+)\n/m;
+
 // The run id names the process that owns the run, so a later run can tell a dead run's leftovers from a live one's.
 export function newRunId(pid = process.pid): string {
   return `${Date.now().toString(36)}-${pid}-${randomBytes(2).toString("hex")}`;

@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CATALOGUE } from "../helpers/catalogue.ts";
+import { vitestCommand } from "../helpers/child-run.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const BROKEN = join(ROOT, "images", "broken");
@@ -46,15 +47,7 @@ function failingSteps(mutant: string, official: string, specs: string[]): string
     const report = join(out, "report.json");
     spawnSync(
       process.execPath,
-      [
-        "node_modules/vitest/vitest.mjs",
-        "run",
-        "--project",
-        "labs",
-        ...specs,
-        "--reporter=json",
-        `--outputFile=${report}`,
-      ],
+      vitestCommand("--project", "labs", ...specs, "--reporter=json", `--outputFile=${report}`),
       {
         cwd: ROOT,
         stdio: "ignore",

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { engineLeftovers, RUN_LINE, startChildRun, vitestCommand } from "../../helpers/child-run.ts";
+import { engineLeftovers, startChildRun, vitestCommand } from "../../helpers/child-run.ts";
+import { RUN_LINE } from "../../helpers/run.ts";
 
 describe("The run's final audit", { timeout: 60_000 }, () => {
   it("fails a run that published beyond loopback or left a container, and removes what it left", async () => {

@@ -3,7 +3,8 @@ import { readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import Dockerode from "dockerode";
 import { describe, expect, it } from "vitest";
-import { engineLeftovers, RUN_LINE, startChildRun, vitestCommand, type ChildRun } from "../../helpers/child-run.ts";
+import { engineLeftovers, startChildRun, vitestCommand, type ChildRun } from "../../helpers/child-run.ts";
+import { RUN_LINE } from "../../helpers/run.ts";
 import { STAND_IN_LABELS } from "../../helpers/catalogue.ts";
 
 const CLEAN_WITHIN_MS = 15_000;

@@ -2,7 +2,8 @@ import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { RUN_LINE, startChildRun, vitestCommand } from "../../helpers/child-run.ts";
+import { startChildRun, vitestCommand } from "../../helpers/child-run.ts";
+import { RUN_LINE } from "../../helpers/run.ts";
 
 async function filesWrittenSince(dir: string, since: number): Promise<string[]> {
   const written: string[] = [];
