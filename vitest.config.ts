@@ -1,8 +1,8 @@
 import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
 
 const labs: TestProjectInlineConfiguration["test"] = {
-  globalSetup: ["helpers/global-setup.ts"],
-  setupFiles: ["helpers/lab-setup.ts"],
+  globalSetup: ["helpers/vitest/global-setup.ts"],
+  setupFiles: ["helpers/vitest/lab-setup.ts"],
   env: { TESTCONTAINERS_HOST_OVERRIDE: "127.0.0.1" },
   pool: "threads",
   // The labs wait on the engine far more than they compute: on 2 cores, four files at once still overlap well.

@@ -1,10 +1,9 @@
 // The Docker engine's HTTP API, spoken directly over its socket (or DOCKER_HOST's TCP address): the benchmark follows
 // event and log streams for the whole run, which the docker CLI would need a long-lived child process for each.
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
-import { engineEndpoint } from "../helpers/engine.ts";
 
 // Where the engine is, found as the suite finds it: named in the error when none answers.
-export const ENGINE_ADDRESS = engineEndpoint();
+export const ENGINE_ADDRESS = process.env.DOCKER_HOST || "unix:///var/run/docker.sock";
 
 interface Endpoint {
   socketPath?: string;

@@ -3,8 +3,8 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { vitestCommand } from "../helpers/child-run.ts";
-import { RUN_LINE } from "../helpers/run.ts";
+import { vitestCommand } from "../helpers/self-test/child-run.ts";
+import { RUN_LINE } from "../helpers/run/identity.ts";
 import { EngineWatch } from "./events.ts";
 import { MemorySampler } from "./memory.ts";
 import { ROOT, run, type Finished } from "./processes.ts";

@@ -7,8 +7,9 @@ import { existsSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile, mkdir, copyFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { CATALOGUE, STAND_IN_BASE, STAND_IN_LABELS, type StandIn } from "../helpers/catalogue.ts";
-import { probeEngine } from "../helpers/engine.ts";
+import { CATALOGUE, STAND_IN_BASE, STAND_IN_LABELS, type StandIn } from "../helpers/catalogue/entries.ts";
+import { dockerApi } from "../helpers/engine/client.ts";
+import { engineFacts } from "../helpers/engine/facts.ts";
 import { debianMirror } from "./mirror.ts";
 
 const RECIPES = import.meta.dirname;
@@ -229,7 +230,7 @@ async function main(): Promise<void> {
       `unknown recipe ${unknown.join(", ")}; recipes: ${CATALOGUE.map(({ recipe }) => recipe).join(", ")}`,
     );
   }
-  const engine = await probeEngine();
+  const engine = await engineFacts(await dockerApi());
   console.log(`stand-ins: building on Docker ${engine.version} (${engine.os}/${engine.arch}) at ${engine.endpoint}`);
 
   const started = performance.now();

@@ -21,7 +21,7 @@ import { capture, tail } from "../bench/processes.ts";
 import { benchReport, leftOnEngine, s } from "../bench/report.ts";
 import { runScript, runSuite } from "../bench/runs.ts";
 import { attribute, labContainers } from "../bench/timing.ts";
-import { CATALOGUE } from "../helpers/catalogue.ts";
+import { CATALOGUE } from "../helpers/catalogue/entries.ts";
 
 const args = new Set(process.argv.slice(2));
 const WARMUP = args.has("--warmup");

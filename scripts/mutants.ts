@@ -5,8 +5,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CATALOGUE } from "../helpers/catalogue.ts";
-import { vitestCommand } from "../helpers/child-run.ts";
+import { CATALOGUE } from "../helpers/catalogue/entries.ts";
+import { vitestCommand } from "../helpers/self-test/child-run.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const BROKEN = join(ROOT, "images", "broken");

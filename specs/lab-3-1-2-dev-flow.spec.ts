@@ -4,12 +4,12 @@ import { createConnection, type RowDataPacket } from "mysql2/promise";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import { request } from "undici";
 import { describe, expect, test } from "vitest";
-import { buildImage, imageHandle, type BuiltImage } from "../helpers/builds.ts";
-import { LabContainer, labMySql, nameForRun, networkFixture } from "../helpers/containers.ts";
-import { dockerApi } from "../helpers/docker.ts";
-import { labImage } from "../helpers/images.ts";
-import { pullImage, pushImage, registryFixture, registryGet } from "../helpers/registry.ts";
-import { newSecret } from "../helpers/secrets.ts";
+import { buildImage, disposableName, labImage, type ImageName } from "../helpers/lab/images.ts";
+import { LabContainer, labMySql, nameForRun } from "../helpers/lab/containers.ts";
+import { networkFixture } from "../helpers/lab/network.ts";
+import { dockerApi } from "../helpers/lab/engine.ts";
+import { pullImage, pushImage, registryFixture, registryGet } from "../helpers/lab/registry.ts";
+import { newSecret } from "../helpers/lab/secrets.ts";
 
 const python = labImage("python:3.9-slim-bullseye");
 const mysqlImage = labImage("mysql:5.7");
@@ -23,7 +23,7 @@ EXPOSE 8000
 CMD ["python3", "app.py"]`;
 
 const lab = test
-  .extend("image", { scope: "file" }, async ({}, { onCleanup }): Promise<BuiltImage> => {
+  .extend("image", { scope: "file" }, async ({}, { onCleanup }): Promise<ImageName> => {
     const source = await readFile(join(import.meta.dirname, "apps", "visits", "app.py"), "utf8");
     const image = await buildImage(appRef, DOCKERFILE, { "app.py": source });
     onCleanup(() => image[Symbol.asyncDispose]());
@@ -111,7 +111,7 @@ describe("Section 3.1.2: the development flow", { timeout: 180_000 }, () => {
     const docker = await dockerApi();
     const repository = `${registry.address}/${image.ref.split(":")[0]}`;
     await docker.getImage(image.ref).tag({ repo: repository, tag: "1.0" });
-    await using remote = await imageHandle(`${repository}:1.0`);
+    await using remote = await disposableName(`${repository}:1.0`);
     const pushed = await pushImage(remote.ref, registry.credentials);
     const { body } = await registryGet(registry, "/v2/_catalog");
     expect(body).toEqual({ repositories: [image.ref.split(":")[0]] });

@@ -2,10 +2,11 @@ import { createConnection } from "mysql2/promise";
 import type { ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import type { StartedMySqlContainer } from "@testcontainers/mysql";
 import { describe, expect, inject, test } from "vitest";
-import { LabContainer, labMySql, nameForRun, networkFixture } from "../helpers/containers.ts";
-import { dockerApi } from "../helpers/docker.ts";
-import { labImage, labPlatform } from "../helpers/images.ts";
-import { newSecret } from "../helpers/secrets.ts";
+import { LabContainer, labMySql, nameForRun } from "../helpers/lab/containers.ts";
+import { networkFixture } from "../helpers/lab/network.ts";
+import { dockerApi } from "../helpers/lab/engine.ts";
+import { labImage, labPlatform } from "../helpers/lab/images.ts";
+import { newSecret } from "../helpers/lab/secrets.ts";
 
 const image = labImage("mysql:5.7");
 const PLATFORM = labPlatform();

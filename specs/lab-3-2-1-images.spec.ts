@@ -1,11 +1,9 @@
 import { describe, expect, inject, test } from "vitest";
-import { buildImage, imageHandle } from "../helpers/builds.ts";
-import { LabContainer, labelInstruction, nameForRun } from "../helpers/containers.ts";
-import { dockerApi } from "../helpers/docker.ts";
-import { labImage } from "../helpers/images.ts";
-import { normalizeReference } from "../helpers/reference.ts";
-import { pullImage, pushImage, registryFixture, registryGet } from "../helpers/registry.ts";
-import { newSecret } from "../helpers/secrets.ts";
+import { buildImage, disposableName, labImage, normalizeReference } from "../helpers/lab/images.ts";
+import { LabContainer, labelInstruction, nameForRun } from "../helpers/lab/containers.ts";
+import { dockerApi } from "../helpers/lab/engine.ts";
+import { pullImage, pushImage, registryFixture, registryGet } from "../helpers/lab/registry.ts";
+import { newSecret } from "../helpers/lab/secrets.ts";
 
 const debian = labImage("debian:bullseye");
 const httpd = labImage("httpd:2.4");
@@ -36,7 +34,7 @@ describe("Lab 3.2.1: image commands", { timeout: 120_000 }, () => {
     }
     const remote = `${registry.address}/library/debian`;
     await docker.getImage(debian.ref).tag({ repo: remote, tag: "latest" });
-    await using pulledName = await imageHandle(`${remote}:latest`);
+    await using pulledName = await disposableName(`${remote}:latest`);
     const pushed = await pushImage(pulledName.ref, registry.credentials);
     await docker.getImage(pulledName.ref).remove();
     await expect(docker.getImage(pulledName.ref).inspect()).rejects.toMatchObject({ statusCode: 404 });
@@ -122,7 +120,7 @@ describe("Lab 3.2.1: image commands", { timeout: 120_000 }, () => {
   lab("docker image tag httpd:latest <user>/httpd:3.0", async () => {
     const docker = await dockerApi();
     await docker.getImage(httpd.ref).tag({ repo: `${user}/httpd`, tag: "3.0" });
-    await using tagged = await imageHandle(`${user}/httpd:3.0`);
+    await using tagged = await disposableName(`${user}/httpd:3.0`);
     expect(tagged.id).toBe(httpd.id);
     await docker.getImage(tagged.ref).remove();
     await expect(docker.getImage(tagged.ref).inspect()).rejects.toMatchObject({ statusCode: 404 });
@@ -138,7 +136,7 @@ describe("Lab 3.2.1: image commands", { timeout: 120_000 }, () => {
       tag: "1.0",
       changes: [labelInstruction()],
     });
-    await using committed = await imageHandle(`${user}/debian-note:1.0`);
+    await using committed = await disposableName(`${user}/debian-note:1.0`);
     const baseLayers = (await docker.getImage(debian.ref).inspect()).RootFS.Layers ?? [];
     const committedLayers = (await docker.getImage(committed.ref).inspect()).RootFS.Layers ?? [];
     expect(committedLayers).toHaveLength(baseLayers.length + 1);
@@ -153,7 +151,7 @@ describe("Lab 3.2.1: image commands", { timeout: 120_000 }, () => {
     const credentials = registry.credentials!;
     const remote = `${registry.address}/${user}/httpd`;
     await docker.getImage(httpd.ref).tag({ repo: remote, tag: "3.0" });
-    await using local = await imageHandle(`${remote}:3.0`);
+    await using local = await disposableName(`${remote}:3.0`);
 
     await expect(pushImage(local.ref), "push before login").rejects.toThrow(
       /unauthorized|authentication required|no basic auth credentials/i,

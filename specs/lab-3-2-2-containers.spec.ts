@@ -1,11 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { PassThrough, type Duplex } from "node:stream";
 import { describe, expect, test } from "vitest";
-import { createRawContainer, nameForRun, type RawContainer } from "../helpers/containers.ts";
-import { RUN_LABEL } from "../helpers/run.ts";
-import { dockerApi } from "../helpers/docker.ts";
-import { labImage } from "../helpers/images.ts";
-import { inject } from "vitest";
+import { createRawContainer, nameForRun, runLabelFilter, type RawContainer } from "../helpers/lab/containers.ts";
+import { dockerApi } from "../helpers/lab/engine.ts";
+import { labImage } from "../helpers/lab/images.ts";
 
 const debian = labImage("debian:bullseye");
 const python = labImage("python:3.9-slim-bullseye");
@@ -185,7 +183,7 @@ describe("Lab 3.2.2: container commands", { timeout: 60_000 }, () => {
 
   lab("docker ps / docker ps -a", async ({ containers, annotate }) => {
     const docker = await dockerApi();
-    const filters = JSON.stringify({ label: [`${RUN_LABEL}=${inject("runId")}`] });
+    const filters = JSON.stringify({ label: [runLabelFilter()] });
     const names = async (all: boolean) =>
       (await docker.listContainers({ all, filters })).map(({ Names }) => Names[0]!.slice(1));
     const [running, everything] = [await names(false), await names(true)];

@@ -2,12 +2,12 @@ import { writeFile } from "node:fs/promises";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import { Pool, request } from "undici";
 import { describe, expect, test } from "vitest";
-import { openBrowser } from "../helpers/browser.ts";
-import { httpAnswers, LabContainer, LOOPBACK, nameForRun } from "../helpers/containers.ts";
-import { dockerApi } from "../helpers/docker.ts";
-import { evidenceFile, lineChartSvg, type Point } from "../helpers/evidence.ts";
-import { labImage } from "../helpers/images.ts";
-import { publish } from "../helpers/ports.ts";
+import { openBrowser } from "../helpers/lab/browser.ts";
+import { httpAnswers, LabContainer, LOOPBACK, nameForRun } from "../helpers/lab/containers.ts";
+import { dockerApi } from "../helpers/lab/engine.ts";
+import { evidenceFile, lineChartSvg, type Point } from "../helpers/lab/evidence.ts";
+import { labImage } from "../helpers/lab/images.ts";
+import { publish } from "../helpers/lab/ports.ts";
 
 const image = labImage("gcr.io/cadvisor/cadvisor:v0.46.0");
 const workloadName = nameForRun("cadvisor-workload");

@@ -2,9 +2,9 @@ import { createConnection } from "mysql2/promise";
 import { Wait } from "testcontainers";
 import { request } from "undici";
 import { describe, expect, it } from "vitest";
-import { httpAnswers, LabContainer, labMySql } from "../helpers/containers.ts";
-import { labImage } from "../helpers/images.ts";
-import { newSecret } from "../helpers/secrets.ts";
+import { httpAnswers, LabContainer, labMySql } from "../helpers/lab/containers.ts";
+import { labImage } from "../helpers/lab/images.ts";
+import { newSecret } from "../helpers/lab/secrets.ts";
 
 async function get(url: string) {
   const response = await request(url);

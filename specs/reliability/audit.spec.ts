@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { engineLeftovers, startChildRun, vitestCommand } from "../../helpers/child-run.ts";
-import { RUN_LINE } from "../../helpers/run.ts";
+import { engineLeftovers, startChildRun, vitestCommand } from "../../helpers/self-test/child-run.ts";
+import { RUN_LINE } from "../../helpers/run/identity.ts";
 
 describe("The run's final audit", { timeout: 60_000 }, () => {
   it("fails a run that published beyond loopback or left a container, and removes what it left", async () => {

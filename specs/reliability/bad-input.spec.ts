@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:net";
 import Dockerode from "dockerode";
 import { afterEach, describe, expect, it } from "vitest";
-import { startChildRun, vitestCommand } from "../../helpers/child-run.ts";
-import { runsOnEngine } from "../../helpers/cleanup.ts";
+import { startChildRun, vitestCommand } from "../../helpers/self-test/child-run.ts";
+import { runsOnEngine } from "../../helpers/run/sweep.ts";
 
 const STOPS_WITHIN_MS = 10_000;
 const NGINX_LAB = vitestCommand("--project", "labs", "specs/lab-3-3-nginx.spec.ts");

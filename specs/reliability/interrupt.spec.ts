@@ -3,9 +3,9 @@ import { readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import Dockerode from "dockerode";
 import { describe, expect, it } from "vitest";
-import { engineLeftovers, startChildRun, vitestCommand, type ChildRun } from "../../helpers/child-run.ts";
-import { RUN_LINE } from "../../helpers/run.ts";
-import { STAND_IN_LABELS } from "../../helpers/catalogue.ts";
+import { engineLeftovers, startChildRun, vitestCommand, type ChildRun } from "../../helpers/self-test/child-run.ts";
+import { RUN_LINE } from "../../helpers/run/identity.ts";
+import { STAND_IN_LABELS } from "../../helpers/catalogue/entries.ts";
 
 const CLEAN_WITHIN_MS = 15_000;
 

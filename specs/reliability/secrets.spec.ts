@@ -2,8 +2,8 @@ import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { startChildRun, vitestCommand } from "../../helpers/child-run.ts";
-import { RUN_LINE } from "../../helpers/run.ts";
+import { startChildRun, vitestCommand } from "../../helpers/self-test/child-run.ts";
+import { RUN_LINE } from "../../helpers/run/identity.ts";
 
 async function filesWrittenSince(dir: string, since: number): Promise<string[]> {
   const written: string[] = [];
@@ -20,7 +20,7 @@ describe("No generated secret appears in any output", { timeout: 300_000 }, () =
     const audit = await mkdtemp(join(tmpdir(), "labs-secrets-"));
     const startedAt = Date.now();
     try {
-      const child = startChildRun(vitestCommand("--project", "labs", "--reporter=./helpers/labs-reporter.ts"), {
+      const child = startChildRun(vitestCommand("--project", "labs", "--reporter=./helpers/vitest/labs-reporter.ts"), {
         LABS_SECRETS_AUDIT_FILE: join(audit, "secrets"),
       });
       const { code } = await child.exited;

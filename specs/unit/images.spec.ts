@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { CATALOGUE, catalogueEntry } from "../../helpers/catalogue.ts";
-import { describeImage, imageMapFrom, imageSourceFrom, planImages, standInFacts } from "../../helpers/images.ts";
+import { CATALOGUE, catalogueEntry } from "../../helpers/catalogue/entries.ts";
+import { describeImage, planImages, standInFacts } from "../../helpers/catalogue/plan.ts";
+import { imageMapFrom, imageSourceFrom } from "../../helpers/catalogue/settings.ts";
 
 const noRegistry = () => false;
 const everyRegistry = () => true;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { normalizeReference, parseReference } from "../../helpers/reference.ts";
+import { normalizeReference, parseReference } from "../../helpers/catalogue/reference.ts";
 
 describe("image reference parsing", () => {
   it.each([

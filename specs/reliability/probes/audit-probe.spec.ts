@@ -1,7 +1,7 @@
 // Run only by specs/reliability/audit.spec.ts (vitest project "probes"): two things the run's audit must catch.
 import { expect, it } from "vitest";
-import { createRawContainer } from "../../../helpers/containers.ts";
-import { labImage } from "../../../helpers/images.ts";
+import { createRawContainer } from "../../../helpers/lab/containers.ts";
+import { labImage } from "../../../helpers/lab/images.ts";
 
 it("publishes a port on every interface, as the book's -p does", async () => {
   await using container = await createRawContainer({

@@ -1,49 +1,26 @@
-import { randomBytes } from "node:crypto";
 import { MySqlContainer } from "@testcontainers/mysql";
 import { GenericContainer, Wait } from "testcontainers";
 import { inject } from "vitest";
-import { dockerApi } from "./docker.ts";
-import { labelsFor } from "./run.ts";
+import { dockerApi, type Docker } from "../engine/client.ts";
+import { LOOPBACK } from "../run/audit.ts";
+import { labelsFor, RUN_LABEL } from "../run/identity.ts";
+import { LogTail } from "./logs.ts";
 
-export const LOOPBACK = "127.0.0.1";
+export { LOOPBACK };
 
 export function runLabels(): Record<string, string> {
   return labelsFor(inject("runId"));
+}
+
+// What `docker ps --filter label=…` needs to list this run's containers and nobody else's.
+export function runLabelFilter(): string {
+  return `${RUN_LABEL}=${inject("runId")}`;
 }
 
 export function labelInstruction(): string {
   return `LABEL ${Object.entries(runLabels())
     .map(([key, value]) => `${key}="${value}"`)
     .join(" ")}`;
-}
-
-const TAIL_LINES = 20;
-const tails: LogTail[] = [];
-
-// A failed step shows the last lines its containers logged, even those of a container already removed.
-class LogTail {
-  lines: string[] = [];
-  name: string;
-  constructor(name: string) {
-    this.name = name;
-    tails.push(this);
-  }
-  follow(stream: NodeJS.ReadableStream): void {
-    let partial = "";
-    stream.on("data", (chunk: Buffer | string) => {
-      const text = partial + chunk.toString();
-      const lines = text.split("\n");
-      partial = lines.pop() ?? "";
-      this.lines.push(...lines.filter((line) => line.trim() !== ""));
-      this.lines.splice(0, Math.max(0, this.lines.length - TAIL_LINES));
-    });
-  }
-}
-
-export function recentContainerLogs(): { container: string; lines: string[] }[] {
-  return tails
-    .filter(({ lines }) => lines.length > 0)
-    .map(({ name, lines }) => ({ container: name, lines: [...lines] }));
 }
 
 // The book's `-p 8001:80` publishes on every interface, which would expose a lab's database or the host's
@@ -88,27 +65,10 @@ export interface FixtureHooks {
   onCleanup: (cleanup: () => void | PromiseLike<void>) => void;
 }
 
-// For `test.extend("network", { scope: "file" }, networkFixture)`: a user-defined network the steps share.
-export async function networkFixture({}, { onCleanup }: FixtureHooks) {
-  const network = await labNetwork();
-  onCleanup(() => network[Symbol.asyncDispose]());
-  return network;
-}
-
-export async function labNetwork(): Promise<{ name: string; id: string } & AsyncDisposable> {
-  const docker = await dockerApi();
-  const name = nameForRun(`labs-net-${randomBytes(3).toString("hex")}`);
-  const network = await docker.createNetwork({ Name: name, Labels: runLabels(), CheckDuplicate: true });
-  return { name, id: network.id, [Symbol.asyncDispose]: () => network.remove() };
-}
-
-export type RawContainer = Awaited<ReturnType<Awaited<ReturnType<typeof dockerApi>>["createContainer"]>> &
-  AsyncDisposable;
+export type RawContainer = Awaited<ReturnType<Docker["createContainer"]>> & AsyncDisposable;
 
 // For what testcontainers has no options for (TTY, stdin, attach): a plain engine container, labelled like the rest.
-export async function createRawContainer(
-  options: Parameters<Awaited<ReturnType<typeof dockerApi>>["createContainer"]>[0],
-): Promise<RawContainer> {
+export async function createRawContainer(options: Parameters<Docker["createContainer"]>[0]): Promise<RawContainer> {
   const docker = await dockerApi();
   const container = await docker.createContainer({ ...options, Labels: { ...options.Labels, ...runLabels() } });
   return Object.assign(container, {

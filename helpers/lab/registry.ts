@@ -2,7 +2,8 @@ import bcrypt from "bcryptjs";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import { request } from "undici";
 import { LabContainer, type FixtureHooks } from "./containers.ts";
-import { dockerApi } from "./docker.ts";
+import { dockerApi } from "../engine/client.ts";
+import { followProgress, type Progress } from "../engine/progress.ts";
 import { labImage } from "./images.ts";
 import { newSecret } from "./secrets.ts";
 
@@ -49,23 +50,6 @@ export async function registryFixture({}, { onCleanup }: FixtureHooks): Promise<
   return registry;
 }
 
-interface Progress {
-  status?: string;
-  error?: string;
-  aux?: { Digest?: string };
-}
-
-async function follow(stream: NodeJS.ReadableStream): Promise<Progress[]> {
-  const docker = await dockerApi();
-  return new Promise((resolve, reject) =>
-    docker.modem.followProgress(stream, (error: Error | null, events: Progress[]) => {
-      const failed = events?.find((event) => event.error);
-      if (error || failed) reject(new Error(error?.message ?? failed?.error));
-      else resolve(events);
-    }),
-  );
-}
-
 function digestOf(events: Progress[]): string {
   const fromStatus = events.map(({ status }) => status?.match(/(?:Digest|digest): (sha256:[a-f0-9]{64})/)?.[1]);
   const digest = events.find(({ aux }) => aux?.Digest)?.aux?.Digest ?? fromStatus.find(Boolean);
@@ -77,13 +61,13 @@ export async function pushImage(ref: string, credentials?: Credentials): Promise
   const docker = await dockerApi();
   // The engine wants an X-Registry-Auth header on every push; an empty one is what `docker push` sends logged out.
   const stream = await docker.getImage(ref).push({ authconfig: credentials ?? {} });
-  return digestOf(await follow(stream));
+  return digestOf(await followProgress(docker, stream));
 }
 
 export async function pullImage(ref: string, credentials?: Credentials): Promise<string> {
   const docker = await dockerApi();
   const stream = await docker.pull(ref, credentials ? { authconfig: credentials } : {});
-  return digestOf(await follow(stream));
+  return digestOf(await followProgress(docker, stream));
 }
 
 export async function registryGet(

@@ -1,8 +1,8 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import Dockerode from "dockerode";
 import { setTimeout as sleep } from "node:timers/promises";
-import { findRun } from "./cleanup.ts";
+import { dockerApi } from "../engine/client.ts";
+import { resourcesOfRun } from "../run/ownership.ts";
 
 export interface ChildRun {
   pid: number;
@@ -50,5 +50,5 @@ export function startChildRun(command: string[], env: NodeJS.ProcessEnv = {}): C
 export const vitestCommand = (...args: string[]) => ["node_modules/vitest/vitest.mjs", "run", ...args];
 
 export async function engineLeftovers(runId: string): Promise<string[]> {
-  return (await findRun(new Dockerode(), runId)).map(({ description }) => description);
+  return (await resourcesOfRun(await dockerApi(), runId)).map(({ description }) => description);
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeEach } from "vitest";
-import { recentContainerLogs } from "./containers.ts";
-import { describeImage, usedImages } from "./images.ts";
+import { recentContainerLogs } from "../lab/logs.ts";
+import { describeImage } from "../catalogue/plan.ts";
+import { usedImages } from "../lab/images.ts";
 
 afterAll(({}, file) => {
   file.meta.labImages = [...usedImages].map(describeImage);

@@ -1,5 +1,5 @@
-import type { Engine } from "./engine.ts";
-import type { ResolvedImage } from "./images.ts";
+import type { ResolvedImage } from "../catalogue/plan.ts";
+import type { Engine } from "../engine/facts.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -1,0 +1,87 @@
+import { existsSync, readFileSync } from "node:fs";
+import { homedir, userInfo } from "node:os";
+import { join } from "node:path";
+import { getContainerRuntimeClient } from "testcontainers";
+
+// The one way into the engine for the whole suite: the client testcontainers builds, so that its discovery
+// (DOCKER_HOST, ~/.testcontainers.properties, rootless and Docker Desktop sockets, TLS) is the suite's too.
+export type EngineClient = Awaited<ReturnType<typeof getContainerRuntimeClient>>;
+export type Docker = EngineClient["container"]["dockerode"];
+
+const PREFLIGHT_MS = 5_000;
+
+export class EngineUnreachable extends Error {}
+
+function configuredHost(env: NodeJS.ProcessEnv): { where: string; host: string } | undefined {
+  if (env.DOCKER_HOST) return { where: "DOCKER_HOST", host: env.DOCKER_HOST };
+  const file = join(homedir(), ".testcontainers.properties");
+  const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+  const host = text.match(/^\s*docker\.host\s*[=:]\s*(\S+)/m)?.[1];
+  return host ? { where: `docker.host in ${file}`, host } : undefined;
+}
+
+function placesLooked(env: NodeJS.ProcessEnv): string {
+  const configured = configuredHost(env);
+  const sockets = [
+    "/var/run/docker.sock",
+    env.XDG_RUNTIME_DIR && join(env.XDG_RUNTIME_DIR, "docker.sock"),
+    join(homedir(), ".docker", "run", "docker.sock"),
+    join(homedir(), ".docker", "desktop", "docker.sock"),
+    `/run/user/${userInfo().uid}/docker.sock`,
+  ].filter((path): path is string => Boolean(path));
+  const present = sockets.filter((path) => existsSync(path));
+  return [
+    configured
+      ? `${configured.where}=${configured.host}`
+      : "DOCKER_HOST (not set), ~/.testcontainers.properties (no docker.host)",
+    present.length ? `sockets ${present.join(", ")} (none answered)` : `sockets ${sockets.join(", ")} (none there)`,
+  ].join("; ");
+}
+
+export function endpointOf(docker: Docker): string {
+  const modem = docker.modem as { socketPath?: string; host?: string; port?: string | number; protocol?: string };
+  if (modem.socketPath) return `unix://${modem.socketPath}`;
+  return `tcp://${modem.host}:${modem.port ?? (modem.protocol === "https" ? 2376 : 2375)}`;
+}
+
+function timeout(ms: number): Promise<never> {
+  return new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms).unref());
+}
+
+let found: Promise<EngineClient> | undefined;
+
+// testcontainers falls back to the default socket when the engine a user named does not answer; running the labs
+// on another engine than the one named would be a surprise, so that is refused too.
+async function discover(env: NodeJS.ProcessEnv): Promise<EngineClient> {
+  let client: EngineClient;
+  try {
+    client = await Promise.race([getContainerRuntimeClient(), timeout(PREFLIGHT_MS)]);
+  } catch (error) {
+    throw new EngineUnreachable(
+      `No Docker engine answered where testcontainers looks (${placesLooked(env)}): ${(error as Error).message}. ` +
+        "Start one (Docker Desktop, `colima start`, or `sudo dockerd &` on Linux) or point DOCKER_HOST at a running engine.",
+    );
+  }
+  const configured = configuredHost(env);
+  const endpoint = endpointOf(client.container.dockerode);
+  if (configured && configured.host.replace(/\/+$/, "") !== endpoint) {
+    throw new EngineUnreachable(
+      `No Docker engine answered at ${configured.where}=${configured.host} (testcontainers would fall back to ${endpoint}): ` +
+        `start that engine, or unset ${configured.where.split(" ")[0]} to use ${endpoint}.`,
+    );
+  }
+  return client;
+}
+
+export function engineClient(env: NodeJS.ProcessEnv = process.env): Promise<EngineClient> {
+  found ??= discover(env).catch((error: unknown) => {
+    found = undefined;
+    throw error;
+  });
+  return found;
+}
+
+// testcontainers has no API for image tags, history, inspect, events or TTY options: its dockerode client does.
+export async function dockerApi(): Promise<Docker> {
+  return (await engineClient()).container.dockerode;
+}

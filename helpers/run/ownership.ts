@@ -1,0 +1,50 @@
+import type { Docker } from "../engine/client.ts";
+import { RUN_LABEL } from "./identity.ts";
+
+// Removal races with the engine's own clean-up, and an image or network another run still uses stays theirs.
+const ignoreGoneOrInUse = (error: { statusCode?: number }) => {
+  if (error.statusCode !== 404 && error.statusCode !== 409) throw error;
+};
+
+export interface OwnedResource {
+  description: string;
+  remove: () => Promise<unknown>;
+}
+
+// What the run can prove it created: containers (removed with their anonymous volumes), networks, volumes and images
+// carrying its label, and the tags it put on other images (their names carry the run id). Nothing else.
+export async function resourcesOfRun(docker: Docker, runId: string): Promise<OwnedResource[]> {
+  const filters = JSON.stringify({ label: [`${RUN_LABEL}=${runId}`] });
+  const found: OwnedResource[] = [];
+  for (const info of await docker.listContainers({ all: true, filters })) {
+    found.push({
+      description: `container ${info.Names[0]?.slice(1) ?? info.Id} (${info.Image}, ${info.State})`,
+      remove: () => docker.getContainer(info.Id).remove({ force: true, v: true }),
+    });
+  }
+  for (const info of await docker.listNetworks({ filters })) {
+    found.push({ description: `network ${info.Name}`, remove: () => docker.getNetwork(info.Id).remove() });
+  }
+  for (const info of (await docker.listVolumes({ filters })).Volumes ?? []) {
+    found.push({ description: `volume ${info.Name}`, remove: () => docker.getVolume(info.Name).remove() });
+  }
+  for (const info of await docker.listImages()) {
+    if (info.Labels?.[RUN_LABEL] === runId) {
+      found.push({
+        description: `image ${info.RepoTags?.[0] ?? info.Id}`,
+        remove: () => docker.getImage(info.Id).remove({ force: true }),
+      });
+      continue;
+    }
+    for (const tag of (info.RepoTags ?? []).filter((name) => name.includes(`labs-${runId}/`))) {
+      found.push({ description: `tag ${tag}`, remove: () => docker.getImage(tag).remove() });
+    }
+  }
+  return found;
+}
+
+export async function removeRunResources(docker: Docker, runId: string): Promise<string[]> {
+  const found = await resourcesOfRun(docker, runId);
+  for (const resource of found) await resource.remove().catch(ignoreGoneOrInUse);
+  return found.map(({ description }) => description);
+}

@@ -1,0 +1,72 @@
+import type { TestProject } from "vitest/node";
+import { planImages, describeImage } from "../catalogue/plan.ts";
+import { answeringRegistries, assertPlatformRuns, resolveImage, SetupError } from "../catalogue/resolve.ts";
+import { imageMapFrom, imageSourceFrom, labPlatform } from "../catalogue/settings.ts";
+import { dockerApi, EngineUnreachable } from "../engine/client.ts";
+import { describeEngine, engineFacts } from "../engine/facts.ts";
+import { assertBookPortsFree } from "../lab/ports.ts";
+import { startRunAudit, type RunAudit } from "../run/audit.ts";
+import { newRunId } from "../run/identity.ts";
+import { startGuardian } from "../run/start-guardian.ts";
+import { sweepEndedRuns } from "../run/sweep.ts";
+import { runningSteps } from "./running-steps.ts";
+
+// Ryuk's image comes from Docker Hub; where that does not answer, the guardian and the final audit do its job.
+function disableRyukWithoutDockerHub(source: string, answering: Set<string>): void {
+  if (process.env.TESTCONTAINERS_RYUK_DISABLED || source === "official" || answering.has("registry-1.docker.io"))
+    return;
+  process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
+  console.log("teardown: Ryuk's image cannot be pulled here; the suite's own guardian and audit remove what it starts");
+}
+
+export default async function setup(project: TestProject) {
+  const runId = newRunId();
+  let audit: RunAudit;
+  try {
+    const docker = await dockerApi();
+    const engine = await engineFacts(docker);
+    await assertBookPortsFree();
+    const [source, map, platform] = [imageSourceFrom(), imageMapFrom(), labPlatform()];
+    const answering = source === "auto" ? await answeringRegistries() : new Set<string>();
+    disableRyukWithoutDockerHub(source, answering);
+    const swept = await sweepEndedRuns(docker);
+    if (swept.length) console.log(`sweep: removed what ended runs left behind: ${swept.join("; ")}`);
+    startGuardian(runId);
+    const plans = planImages(source, map, (host) => answering.has(host));
+    const images = await Promise.all(
+      plans.map((plan) => resolveImage(docker, plan, plan.official === "mysql:5.7" ? platform : undefined)),
+    );
+    await assertPlatformRuns(
+      docker,
+      images.find(({ official }) => official === "mysql:5.7")!,
+      platform,
+      runId,
+    );
+    audit = await startRunAudit(docker, runId, (error) => {
+      const steps = runningSteps(project.vitest);
+      console.error(
+        `engine: lost ${engine.endpoint} (${error.message})${steps.length ? ` during ${steps.join("; ")}` : ""}; stopping the labs`,
+      );
+      void project.vitest.cancelCurrentRun("engine-lost" as Parameters<typeof project.vitest.cancelCurrentRun>[0]);
+    });
+
+    console.log(
+      `engine: ${describeEngine(engine)}; images: LABS_IMAGES=${source}` +
+        `${map.size ? `, LABS_IMAGE_MAP maps ${map.size}` : ""}; run ${runId}`,
+    );
+    for (const image of images) console.log(`image: ${describeImage(image)}`);
+    project.provide("runId", runId);
+    project.provide("engine", engine);
+    project.provide("images", images);
+  } catch (error) {
+    const known = error instanceof SetupError || error instanceof EngineUnreachable || error instanceof Error;
+    console.error(known ? (error as Error).message : String(error));
+    process.exit(1);
+  }
+
+  return async () => {
+    const problems = await audit.finish();
+    if (problems.length > 0) throw new Error(problems.join("\n"));
+    console.log(`teardown: nothing of run ${runId} is left on the engine; every published port was on 127.0.0.1`);
+  };
+}
