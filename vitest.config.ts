@@ -1,36 +1,12 @@
-import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
+import { defineConfig } from "vitest/config";
+import { labsProject } from "./helpers/vitest/projects.ts";
 
-const labs: TestProjectInlineConfiguration["test"] = {
-  globalSetup: ["helpers/vitest/global-setup.ts"],
-  setupFiles: ["helpers/vitest/lab-setup.ts"],
-  env: { TESTCONTAINERS_HOST_OVERRIDE: "127.0.0.1" },
-  pool: "threads",
-  // The labs wait on the engine far more than they compute: on 2 cores, four files at once still overlap well.
-  maxWorkers: 2,
-  testTimeout: 60_000,
-  hookTimeout: 180_000,
-};
-
+// What `npx vitest run` and `npm test` run: the unit specs and every lab. The suite's own reliability specs live in
+// vitest.self-test.config.ts, because they start runs of this suite as child processes.
 export default defineConfig({
   test: {
     reporters: ["verbose"],
     attachmentsDir: "reports/.attachments",
-    projects: [
-      {
-        test: {
-          name: "unit",
-          include: ["specs/unit/**/*.spec.ts"],
-        },
-      },
-      { test: { name: "labs", include: ["specs/*.spec.ts"], ...labs } },
-      { test: { name: "probes", include: ["specs/reliability/probes/*.spec.ts"], ...labs } },
-      {
-        test: {
-          name: "reliability",
-          include: ["specs/reliability/*.spec.ts"],
-          fileParallelism: false,
-        },
-      },
-    ],
+    projects: [{ test: { name: "unit", include: ["specs/unit/**/*.spec.ts"] } }, labsProject("labs", ["specs/*.spec.ts"])],
   },
 });

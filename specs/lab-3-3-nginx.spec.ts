@@ -3,7 +3,7 @@ import type { StartedTestContainer } from "testcontainers";
 import { request } from "undici";
 import { describe, expect, test } from "vitest";
 import { openBrowser } from "../helpers/lab/browser.ts";
-import { httpAnswers, LabContainer, LOOPBACK, nameForRun } from "../helpers/lab/containers.ts";
+import { httpAnswers, LabContainer, LOOPBACK, nameForRun, startForFile } from "../helpers/lab/containers.ts";
 import { dockerApi } from "../helpers/lab/engine.ts";
 import { evidenceFile } from "../helpers/lab/evidence.ts";
 import { labImage, normalizeReference } from "../helpers/lab/images.ts";
@@ -12,17 +12,15 @@ import { publish } from "../helpers/lab/ports.ts";
 const image = labImage("nginx:1.18");
 const webserverName = nameForRun("webserver1");
 
-const lab = test.extend("webserver", { scope: "file" }, async ({}, { onCleanup }): Promise<StartedTestContainer> => {
-  const webserver = await new LabContainer(image.ref)
-    .withName(webserverName)
-    .withExposedPorts(await publish(80, 8001, "the nginx webserver"))
-    .withWaitStrategy(httpAnswers("/", 80))
-    .start();
-  onCleanup(async () => {
-    await webserver.stop();
-  });
-  return webserver;
-});
+const lab = test.extend("webserver", { scope: "file" }, async ({}, hooks) =>
+  startForFile(
+    new LabContainer(image.ref)
+      .withName(webserverName)
+      .withExposedPorts(await publish(80, 8001, "the nginx webserver"))
+      .withWaitStrategy(httpAnswers("/", 80)),
+    hooks,
+  ),
+);
 
 const pageUrl = (webserver: StartedTestContainer) => `http://${webserver.getHost()}:${webserver.getMappedPort(80)}/`;
 

@@ -85,3 +85,10 @@ export function engineClient(env: NodeJS.ProcessEnv = process.env): Promise<Engi
 export async function dockerApi(): Promise<Docker> {
   return (await engineClient()).container.dockerode;
 }
+
+// A request that failed because the engine itself went away (stopped, restarting), not because it said no.
+export function isEngineLost(error: unknown): boolean {
+  const { code, syscall } = (error ?? {}) as { code?: string; syscall?: string };
+  if (code === "ECONNRESET" || code === "EPIPE") return true;
+  return (code === "ENOENT" || code === "ECONNREFUSED") && syscall === "connect";
+}

@@ -1,7 +1,7 @@
 import { MySqlContainer } from "@testcontainers/mysql";
 import { GenericContainer, Wait } from "testcontainers";
 import { inject } from "vitest";
-import { dockerApi, type Docker } from "../engine/client.ts";
+import { dockerApi, isEngineLost, type Docker } from "../engine/client.ts";
 import { LOOPBACK } from "../run/audit.ts";
 import { labelsFor, RUN_LABEL } from "../run/identity.ts";
 import { LogTail } from "./logs.ts";
@@ -63,6 +63,21 @@ export function nameForRun(bookName: string): string {
 
 export interface FixtureHooks {
   onCleanup: (cleanup: () => void | PromiseLike<void>) => void;
+}
+
+// For a file-scoped fixture: the container starts when the lab first needs it and stops when the file ends. With the
+// engine gone the run has already said so in one line; the guardian removes the container once it is back.
+export async function startForFile<Started extends { stop(): Promise<unknown> }>(
+  container: { start(): Promise<Started> },
+  { onCleanup }: FixtureHooks,
+): Promise<Started> {
+  const started = await container.start();
+  onCleanup(async () => {
+    await started.stop().catch((error: unknown) => {
+      if (!isEngineLost(error)) throw error;
+    });
+  });
+  return started;
 }
 
 export type RawContainer = Awaited<ReturnType<Docker["createContainer"]>> & AsyncDisposable;

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { readdir, readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { dockerApi } from "../engine/client.ts";
 import { resourcesOfRun } from "../run/ownership.ts";
@@ -51,4 +52,18 @@ export const vitestCommand = (...args: string[]) => ["node_modules/vitest/vitest
 
 export async function engineLeftovers(runId: string): Promise<string[]> {
   return (await resourcesOfRun(await dockerApi(), runId)).map(({ description }) => description);
+}
+
+// The guardian names its run on its command line.
+export async function guardianPid(runId: string): Promise<number> {
+  for (const pid of (await readdir("/proc")).filter((name) => /^\d+$/.test(name))) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+    if (cmdline.includes("guardian.ts") && cmdline.includes(runId)) return Number(pid);
+  }
+  return 0;
+}
+
+// Once the guardian has exited, it has done all it will do.
+export async function guardianExited(runId: string): Promise<boolean> {
+  return (await guardianPid(runId)) === 0;
 }

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:net";
-import Dockerode from "dockerode";
 import { afterEach, describe, expect, it } from "vitest";
 import { startChildRun, vitestCommand } from "../../helpers/self-test/child-run.ts";
+import { dockerApi } from "../../helpers/engine/client.ts";
 import { runsOnEngine } from "../../helpers/run/sweep.ts";
 
 const STOPS_WITHIN_MS = 10_000;
@@ -16,7 +16,7 @@ async function expectOneLineRefusal(command: string[], env: NodeJS.ProcessEnv, m
   const lines = child.stderr().trim().split("\n");
   expect(lines, child.output()).toHaveLength(1);
   expect(lines[0]).toMatch(message);
-  const runs = [...(await runsOnEngine(new Dockerode())).keys()];
+  const runs = [...(await runsOnEngine(await dockerApi())).keys()];
   expect(runs.filter((runId) => runId.split("-")[1] === String(child.pid))).toEqual([]);
 }
 
@@ -41,7 +41,7 @@ describe("Bad input: one clear line with the fix, within seconds, nothing left r
     await expectOneLineRefusal(
       NGINX_LAB,
       { DOCKER_HOST: "unix:///nonexistent/docker.sock" },
-      /^No Docker engine answered at DOCKER_HOST=unix:\/\/\/nonexistent\/docker\.sock: no socket there\. Start one/,
+      /^No Docker engine answered (at DOCKER_HOST=unix:\/\/\/nonexistent\/docker\.sock \(testcontainers would fall back to \S+\): start that engine, or unset DOCKER_HOST|where testcontainers looks \(DOCKER_HOST=unix:\/\/\/nonexistent\/docker\.sock; .*\)\. Start one)/,
     );
   });
 
@@ -88,7 +88,7 @@ describe("Bad input: one clear line with the fix, within seconds, nothing left r
   });
 
   it("a stand-in missing in local mode", async () => {
-    const docker = new Dockerode();
+    const docker = await dockerApi();
     const standIn = docker.getImage("labs-stand-in/registry:2");
     await standIn.tag({ repo: "labs-stand-in/registry", tag: "kept-by-bad-input-test" });
     await standIn.remove();
