@@ -7,6 +7,7 @@ export interface Engine {
   minApiVersion: string;
   os: string;
   arch: string;
+  machine: string;
   driver: string;
   imageStore: "containerd" | "classic";
   cgroupVersion: string;
@@ -26,6 +27,7 @@ export async function engineFacts(docker: Docker): Promise<Engine> {
     minApiVersion: (version as { MinAPIVersion?: string }).MinAPIVersion ?? "",
     os: version.Os,
     arch: version.Arch,
+    machine: info.Architecture,
     driver: info.Driver,
     imageStore: containerdStore ? "containerd" : "classic",
     cgroupVersion: info.CgroupVersion ?? "1",

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { MySqlContainer } from "@testcontainers/mysql";
 import { GenericContainer, Wait } from "testcontainers";
 import { inject } from "vitest";
@@ -7,6 +8,8 @@ import { labelsFor, RUN_LABEL } from "../run/identity.ts";
 import { LogTail } from "./logs.ts";
 
 export { LOOPBACK };
+
+const HANDLE_LABEL = "labs.container";
 
 export function runLabels(): Record<string, string> {
   return labelsFor(inject("runId"));
@@ -30,13 +33,33 @@ function forThisRun<Base extends new (...args: any[]) => GenericContainer>(base:
   return class extends base {
     private logs = new LogTail(String(this.createOpts.Image));
 
+    private readonly handle = randomBytes(6).toString("hex");
+
     protected override async beforeContainerCreated(): Promise<void> {
       for (const bindings of Object.values(this.hostConfig.PortBindings ?? {})) {
         for (const binding of bindings as { HostIp?: string }[]) binding.HostIp = LOOPBACK;
       }
-      this.withLabels(runLabels());
+      this.withLabels({ ...runLabels(), [HANDLE_LABEL]: this.handle });
       this.logs.name = this.createOpts.name ?? this.logs.name;
       this.withLogConsumer((stream) => this.logs.follow(stream));
+    }
+
+    // testcontainers leaves a container that was created but failed to start or to become ready; its name would
+    // then block every retry of the fixture.
+    override async start() {
+      try {
+        return await super.start();
+      } catch (error) {
+        const docker = await dockerApi();
+        const filters = JSON.stringify({ label: [`${HANDLE_LABEL}=${this.handle}`] });
+        for (const { Id } of await docker.listContainers({ all: true, filters }).catch(() => [])) {
+          await docker
+            .getContainer(Id)
+            .remove({ force: true, v: true })
+            .catch(() => undefined);
+        }
+        throw error;
+      }
     }
   } as Base;
 }
