@@ -1,0 +1,108 @@
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Docker } from "../helpers/engine/client.ts";
+import { followProgress } from "../helpers/engine/progress.ts";
+import { BuildFailed, removeIfUntagged } from "./engine-build.ts";
+import { debianMirror } from "./mirror.ts";
+import { RECIPES } from "./recipes.ts";
+
+const TAIL_LINES = 40;
+const RECIPE = join(RECIPES, "debian");
+
+export interface BaseBuild {
+  ref: string;
+  changes: string[];
+  signal: AbortSignal;
+  say: (line: string) => void;
+}
+
+interface Exit {
+  code: number | null;
+  tail: string[];
+}
+
+// debootstrap and tar are not the engine: they stay child processes, ended through `signal` with the build.
+function exitOf(child: ReturnType<typeof spawn>, onLine: (line: string) => void = () => {}): Promise<Exit> {
+  const tail: string[] = [];
+  const collect = (chunk: Buffer) => {
+    for (const line of chunk
+      .toString()
+      .split("\n")
+      .filter((text) => text.trim() !== "")) {
+      tail.push(line);
+      if (tail.length > TAIL_LINES) tail.shift();
+      onLine(line);
+    }
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  return new Promise((resolve, reject) => {
+    child.on("error", (error) => {
+      if (child.pid === undefined) reject(error);
+    });
+    child.on("close", (code) => resolve({ code, tail }));
+  });
+}
+
+function failure(what: string, { code, tail }: Exit): BuildFailed {
+  const output = tail.map((line) => `  ${line}`).join("\n");
+  return new BuildFailed(`${what} failed (exit ${code}); its last output:\n${output}`);
+}
+
+async function bootstrapRootfs(rootfs: string, build: BaseBuild): Promise<void> {
+  const conf = await readFile(join(RECIPE, "rootfs.conf"), "utf8");
+  const setting = (key: string) => conf.match(new RegExp(`^${key}=(\\S+)`, "m"))?.[1] ?? "";
+  const [suite, variant] = [setting("SUITE"), setting("VARIANT")];
+  build.say(`debootstrap --variant=${variant} ${suite} (about 30 s)`);
+  const debootstrap = spawn("debootstrap", [`--variant=${variant}`, suite, rootfs, await debianMirror()], {
+    stdio: ["ignore", "pipe", "pipe"],
+    signal: build.signal,
+  });
+  const exit = await exitOf(debootstrap, (line) => {
+    if (line.startsWith("I: Retrieving Release") || line.startsWith("I: Base system installed")) build.say(line);
+  });
+  if (exit.code !== 0) throw failure("debootstrap", exit);
+  await copyFile(join(RECIPE, "policy-rc.d"), join(rootfs, "usr/sbin/policy-rc.d"));
+  await copyFile(join(RECIPE, "apt.conf"), join(rootfs, "etc/apt/apt.conf.d/90labs-stand-in"));
+  await copyFile(join(RECIPE, "dpkg.cfg"), join(rootfs, "etc/dpkg/dpkg.cfg.d/90labs-stand-in"));
+  await rm(join(rootfs, "var/cache/apt/archives"), { recursive: true, force: true });
+  await mkdir(join(rootfs, "var/cache/apt/archives/partial"), { recursive: true });
+  await writeFile(join(rootfs, "etc/hostname"), "");
+}
+
+// Imported untagged and tagged only once tar has exited 0: a truncated archive must never become the base.
+async function importedImageId(docker: Docker, rootfs: string, build: BaseBuild): Promise<string> {
+  const tar = spawn("tar", ["-C", rootfs, "-c", "."], { stdio: ["ignore", "pipe", "pipe"], signal: build.signal });
+  const tarExit = exitOf(tar);
+  const stream = await docker.importImage(tar.stdout!, { changes: build.changes, abortSignal: build.signal });
+  const events = await followProgress(docker, stream);
+  const id = events.map(({ status }) => status).find((status) => /^sha256:[0-9a-f]{64}$/.test(status ?? ""));
+  const exit = await tarExit;
+  if (exit.code !== 0) {
+    if (id) await removeIfUntagged(docker, id);
+    throw failure("tar of the root file system", exit);
+  }
+  if (!id) throw new BuildFailed(`docker import answered without an image id: ${JSON.stringify(events)}`);
+  return id;
+}
+
+// `debootstrap` + `docker import`: the base of every stand-in, made from Debian's archive with no registry.
+export async function importedBaseId(docker: Docker, build: BaseBuild): Promise<string> {
+  if (!existsSync("/usr/sbin/debootstrap")) {
+    throw new BuildFailed("debootstrap is missing: install it with `apt-get install -y debootstrap` (needs root)");
+  }
+  const rootfs = await mkdtemp(join(tmpdir(), "labs-rootfs-"));
+  try {
+    await bootstrapRootfs(rootfs, build);
+    build.say(`docker import -> ${build.ref}`);
+    const id = await importedImageId(docker, rootfs, build);
+    const at = build.ref.lastIndexOf(":");
+    await docker.getImage(id).tag({ repo: build.ref.slice(0, at), tag: build.ref.slice(at + 1) });
+    return id;
+  } finally {
+    await rm(rootfs, { recursive: true, force: true });
+  }
+}
