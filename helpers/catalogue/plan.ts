@@ -1,4 +1,4 @@
-import { CATALOGUE, STAND_IN_LABELS } from "./entries.ts";
+import { CATALOGUE, STAND_IN_LABELS, type StandIn } from "./entries.ts";
 import { normalizeReference, parseReference } from "./reference.ts";
 import type { ImageSource } from "./settings.ts";
 
@@ -25,8 +25,9 @@ export function planImages(
   source: ImageSource,
   map: Map<string, string>,
   registryAnswers: (host: string) => boolean,
+  entries: readonly StandIn[] = CATALOGUE,
 ): Plan[] {
-  return CATALOGUE.map(({ official, standIn }) => {
+  return entries.map(({ official, standIn }) => {
     const mapped = map.get(normalizeReference(official));
     if (mapped) return { official, ref: mapped, why: "LABS_IMAGE_MAP" };
     const useOfficial = source === "official" || (source === "auto" && registryAnswers(registryHostOf(official)));

@@ -1,6 +1,7 @@
 import type { TestProject } from "vitest/node";
 import { planImages, describeImage } from "../catalogue/plan.ts";
 import { answeringRegistries, assertPlatformRuns, resolveImage, SetupError } from "../catalogue/resolve.ts";
+import { imagesOfSelectedSpecs } from "../catalogue/selection.ts";
 import { imageMapFrom, imageSourceFrom, labPlatform } from "../catalogue/settings.ts";
 import { dockerApi, EngineUnreachable } from "../engine/client.ts";
 import { describeEngine, engineFacts } from "../engine/facts.ts";
@@ -27,21 +28,18 @@ export default async function setup(project: TestProject) {
     const engine = await engineFacts(docker);
     await assertBookPortsFree();
     const [source, map, platform] = [imageSourceFrom(), imageMapFrom(), labPlatform()];
-    const answering = source === "auto" ? await answeringRegistries() : new Set<string>();
+    const selected = await imagesOfSelectedSpecs(project);
+    const answering = source === "auto" ? await answeringRegistries(selected) : new Set<string>();
     disableRyukWithoutDockerHub(source, answering);
     const swept = await sweepEndedRuns(docker);
     if (swept.length) console.log(`sweep: removed what ended runs left behind: ${swept.join("; ")}`);
     startGuardian(runId);
-    const plans = planImages(source, map, (host) => answering.has(host));
+    const plans = planImages(source, map, (host) => answering.has(host), selected);
     const images = await Promise.all(
       plans.map((plan) => resolveImage(docker, plan, plan.official === "mysql:5.7" ? platform : undefined)),
     );
-    await assertPlatformRuns(
-      docker,
-      images.find(({ official }) => official === "mysql:5.7")!,
-      platform,
-      runId,
-    );
+    const mysql = images.find(({ official }) => official === "mysql:5.7");
+    if (mysql) await assertPlatformRuns(docker, mysql, platform, runId);
     audit = await startRunAudit(docker, runId, (error) => {
       const steps = runningSteps(project.vitest);
       console.error(
@@ -61,6 +59,7 @@ export default async function setup(project: TestProject) {
   } catch (error) {
     const known = error instanceof SetupError || error instanceof EngineUnreachable || error instanceof Error;
     console.error(known ? (error as Error).message : String(error));
+    if (process.env.LABS_DEBUG) console.error(error);
     process.exit(1);
   }
 

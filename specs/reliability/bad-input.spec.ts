@@ -81,7 +81,7 @@ describe("Bad input: one clear line with the fix, within seconds, nothing left r
 
   it("a platform the engine cannot run (LABS_PLATFORM=linux/s390x)", async () => {
     await expectOneLineRefusal(
-      NGINX_LAB,
+      vitestCommand("--project", "labs", "specs/lab-3-1-mysql.spec.ts"),
       { LABS_PLATFORM: "linux/s390x" },
       /^LABS_PLATFORM=linux\/s390x: this engine cannot run \S+ as linux\/s390x \(.+\)\. Enable emulation/,
     );
