@@ -24,13 +24,13 @@ export interface Plan {
 export function planImages(
   source: ImageSource,
   map: Map<string, string>,
-  registryAnswers: (host: string) => boolean,
+  engineCanPull: (official: string) => boolean,
   entries: readonly StandIn[] = CATALOGUE,
 ): Plan[] {
   return entries.map(({ official, standIn }) => {
     const mapped = map.get(normalizeReference(official));
     if (mapped) return { official, ref: mapped, why: "LABS_IMAGE_MAP" };
-    const useOfficial = source === "official" || (source === "auto" && registryAnswers(registryHostOf(official)));
+    const useOfficial = source === "official" || (source === "auto" && engineCanPull(official));
     return useOfficial ? { official, ref: official, why: "official" } : { official, ref: standIn, why: "stand-in" };
   });
 }

@@ -1,6 +1,13 @@
 import type { TestProject } from "vitest/node";
 import { planImages, describeImage } from "../catalogue/plan.ts";
-import { answeringRegistries, assertPlatformRuns, resolveImage, SetupError } from "../catalogue/resolve.ts";
+import type { StandIn } from "../catalogue/entries.ts";
+import {
+  assertPlatformRuns,
+  buildMissingStandIns,
+  officialAvailability,
+  resolveImage,
+  SetupError,
+} from "../catalogue/resolve.ts";
 import { imagesOfSelectedSpecs } from "../catalogue/selection.ts";
 import { imageMapFrom, imageSourceFrom, labPlatform } from "../catalogue/settings.ts";
 import { dockerApi, EngineUnreachable } from "../engine/client.ts";
@@ -13,8 +20,11 @@ import { sweepEndedRuns } from "../run/sweep.ts";
 import { runningSteps } from "./running-steps.ts";
 
 // Ryuk's image comes from Docker Hub; where that does not answer, the guardian and the final audit do its job.
-function disableRyukWithoutDockerHub(source: string, answering: Set<string>): void {
-  if (process.env.TESTCONTAINERS_RYUK_DISABLED || source === "official" || answering.has("registry-1.docker.io"))
+function disableRyukWithoutDockerHub(source: string, selected: StandIn[], unavailable: Map<string, string>): void {
+  const dockerHubAnswers = selected.some(
+    ({ official }) => !official.startsWith("gcr.io/") && !unavailable.has(official),
+  );
+  if (process.env.TESTCONTAINERS_RYUK_DISABLED || source === "official" || (source === "auto" && dockerHubAnswers))
     return;
   process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
   console.log("teardown: Ryuk's image cannot be pulled here; the suite's own guardian and audit remove what it starts");
@@ -29,12 +39,15 @@ export default async function setup(project: TestProject) {
     await assertBookPortsFree();
     const [source, map, platform] = [imageSourceFrom(), imageMapFrom(), labPlatform()];
     const selected = await imagesOfSelectedSpecs(project);
-    const answering = source === "auto" ? await answeringRegistries(selected) : new Set<string>();
-    disableRyukWithoutDockerHub(source, answering);
+    const unavailable = source === "auto" ? await officialAvailability(docker, selected) : new Map<string, string>();
+    for (const [official, reason] of unavailable)
+      console.log(`images: auto uses the stand-in for ${official}: the engine cannot pull it (${reason})`);
+    disableRyukWithoutDockerHub(source, selected, unavailable);
     const swept = await sweepEndedRuns(docker);
     if (swept.length) console.log(`sweep: removed what ended runs left behind: ${swept.join("; ")}`);
     startGuardian(runId);
-    const plans = planImages(source, map, (host) => answering.has(host), selected);
+    const plans = planImages(source, map, (official) => !unavailable.has(official), selected);
+    if (source === "auto") await buildMissingStandIns(docker, plans);
     const images = await Promise.all(
       plans.map((plan) => resolveImage(docker, plan, plan.official === "mysql:5.7" ? platform : undefined)),
     );

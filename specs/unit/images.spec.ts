@@ -50,8 +50,8 @@ describe("image resolution", () => {
     expect(new Set(plans.map(({ why }) => why))).toEqual(new Set(["stand-in"]));
   });
 
-  it("auto picks per registry: official where it answers, the stand-in where it does not", () => {
-    const plans = planImages("auto", new Map(), (host) => host === "registry-1.docker.io");
+  it("auto picks per image: official where the engine can pull it, the stand-in where it cannot", () => {
+    const plans = planImages("auto", new Map(), (official) => !official.startsWith("gcr.io/"));
     const byOfficial = Object.fromEntries(plans.map(({ official, ref }) => [official, ref]));
     expect(byOfficial["nginx:1.18"]).toBe("nginx:1.18");
     expect(byOfficial["gcr.io/cadvisor/cadvisor:v0.46.0"]).toBe("labs-stand-in/cadvisor:v0.46.0");
