@@ -1,9 +1,11 @@
-const TAIL_LINES = 20;
+const KEPT_LINES = 50;
+const SHOWN_LINES = 8;
+const SHOWN_WIDTH = 160;
 const tails: LogTail[] = [];
 
-// A failed step shows the last lines its containers logged, even those of a container already removed.
+// A failed step shows what its containers logged while it ran, even those of a container already removed.
 export class LogTail {
-  lines: string[] = [];
+  private lines: { at: number; text: string }[] = [];
   name: string;
   constructor(name: string) {
     this.name = name;
@@ -12,17 +14,24 @@ export class LogTail {
   follow(stream: NodeJS.ReadableStream): void {
     let partial = "";
     stream.on("data", (chunk: Buffer | string) => {
-      const text = partial + chunk.toString();
-      const lines = text.split("\n");
+      const lines = (partial + chunk.toString()).split("\n");
       partial = lines.pop() ?? "";
-      this.lines.push(...lines.filter((line) => line.trim() !== ""));
-      this.lines.splice(0, Math.max(0, this.lines.length - TAIL_LINES));
+      const at = Date.now();
+      this.lines.push(...lines.filter((text) => text.trim() !== "").map((text) => ({ at, text })));
+      this.lines.splice(0, Math.max(0, this.lines.length - KEPT_LINES));
     });
+  }
+  since(startedAt: number): string[] {
+    return this.lines
+      .filter(({ at }) => at >= startedAt)
+      .slice(-SHOWN_LINES)
+      .map(({ text }) => (text.length > SHOWN_WIDTH ? `${text.slice(0, SHOWN_WIDTH - 1)}…` : text));
   }
 }
 
-export function recentContainerLogs(): { container: string; lines: string[] }[] {
+// The containers that logged while the step ran: the ones it used, not every container of the file.
+export function containerLogsSince(startedAt: number): { container: string; lines: string[] }[] {
   return tails
-    .filter(({ lines }) => lines.length > 0)
-    .map(({ name, lines }) => ({ container: name, lines: [...lines] }));
+    .map((tail) => ({ container: tail.name, lines: tail.since(startedAt) }))
+    .filter(({ lines }) => lines.length > 0);
 }
