@@ -1,167 +1,149 @@
-// What `npm run bench` prints: the Markdown table per lab, the measures against the targets of issue 8 with enough
-// beside them to judge a number, the definitions, and what the runs left on the engine.
-import { availableParallelism, cpus, release, totalmem } from "node:os";
+// What `npm run bench` prints: per lab and per run the critical path and the wall time above it, the runner's peak
+// memory, the baseline and the targets, each figure the median of the rounds with its spread beside it: the engine
+// is shared and its timings are noisy.
+import { readFileSync } from "node:fs";
+import { availableParallelism, cpus, totalmem } from "node:os";
+import { dockerApi } from "../helpers/engine/client.ts";
+import type { LabPath, RunFigures } from "./critical-path.ts";
+import type { Seen } from "./engine-watch.ts";
 import { SAMPLE_MS } from "./memory.ts";
-import { capture } from "./processes.ts";
-import { READY_RULES, type Tracked } from "./readiness.ts";
-import type { JsonReport, ScriptRun, SuiteRun } from "./runs.ts";
-import { labTimings, maxOverlap, median, percentile, stepOverheads, type Attribution, type Module } from "./timing.ts";
+import { PROBE_EVERY_MS } from "./probe.ts";
 
-const TARGETS = { ratio: 0.8, stepOverheadMs: 300, runnerMb: 400 };
+export const TARGETS = { aboveCriticalMs: 1_000, wholeLabsMs: 20_000, runnerKb: 300 * 1024 };
 
-// Every time the bench prints is in seconds with one decimal: finer would be noise between runs.
-export const s = (ms: number) => (ms / 1000).toFixed(1);
-const mb = (kb: number) => Math.round(kb / 1024);
-const verdict = (met: boolean) => (met ? "met" : "MISSED");
+const s = (ms: number) => (ms / 1000).toFixed(1);
+const mb = (kb: number) => String(Math.round(kb / 1024));
+const verdict = (met: boolean) => (met ? "met" : "**MISSED**");
 
-export interface Measured {
-  suite: SuiteRun;
-  report: JsonReport;
-  modules: Module[];
-  script?: ScriptRun;
-  containers: Tracked[];
-  buildSteps: number;
-  who: Attribution;
+export const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+// "3.1 (2.9–3.4)": the median, then the spread over the rounds.
+function spread(values: number[], unit = s): string {
+  if (values.length === 0) return "–";
+  const [low, high] = [Math.min(...values), Math.max(...values)];
+  return values.length === 1 || unit(low) === unit(high)
+    ? unit(median(values))
+    : `${unit(median(values))} (${unit(low)}–${unit(high)})`;
 }
 
-async function machine(): Promise<string> {
-  const [engine, info, buildx] = await Promise.all([
-    capture("docker", ["version", "--format", "{{.Server.Version}} ({{.Server.Os}}/{{.Server.Arch}})"]),
-    capture("docker", ["info", "--format", "cgroup v{{.CgroupVersion}}, {{.Driver}}"]),
-    capture("docker", ["buildx", "version"]),
-  ]);
-  const cpu = cpus()[0]?.model.replace(/\s+/g, " ").trim() ?? "unknown CPU";
-  return (
-    `${availableParallelism()} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB memory, Linux ${release()}, ` +
-    `Docker ${engine} (${info}, ${buildx ? "BuildKit" : "legacy builder"}), Node ${process.version}`
-  );
-}
+// The book's name of a container, without the run id the suite appends; the image for an unnamed one.
+const shortName = ({ name, image }: Seen) =>
+  /-[a-z0-9]+-\d+-[0-9a-f]{4}$/.test(name)
+    ? name.replace(/-[a-z0-9]+-\d+-[0-9a-f]{4}$/, "")
+    : (image.split("/").pop() ?? image);
 
-function labTable({ modules, who, script }: Measured): string[] {
-  const rows: string[] = [];
-  const totals = { containers: 0, ready: 0, spec: 0, overhead: 0, script: 0 };
-  for (const { lab, steps, containers, readyMs, specMs } of labTimings(modules, who)) {
-    const scriptS = script?.labs.get(lab);
-    totals.containers += containers;
-    totals.ready += readyMs;
-    totals.spec += specMs;
-    totals.overhead += specMs - readyMs;
-    totals.script += (scriptS ?? 0) * 1000;
-    rows.push(
-      `| ${lab} | ${steps} | ${containers} | ${s(readyMs)} | ${s(specMs)} | ` +
-        `${s(specMs - readyMs)} | ${scriptS === undefined ? "–" : scriptS.toFixed(1)} |`,
+export function runTable(
+  rounds: RunFigures[],
+  baseline?: { launchedAt: number; exitedAt: number; labs: Map<string, number> }[],
+): string[] {
+  const labs = rounds[0]!.labs.map(({ lab }) => lab);
+  const per = <T>(lab: string, pick: (path: LabPath & { runnerPeakKb: number }) => T) =>
+    rounds.map((round) => round.labs.find((path) => path.lab === lab)).flatMap((path) => (path ? [pick(path)] : []));
+  const rows = labs.map((lab) => {
+    const slowest = [...new Set(per(lab, ({ slowest }) => (slowest ? shortName(slowest) : "–")))].join("/");
+    const scripted = baseline ? ` ${spread(baseline.flatMap((round) => round.labs.get(lab) ?? []))} |` : "";
+    return (
+      `| ${lab} | ${per(lab, ({ containers }) => containers.length)[0]} | ${slowest} ${spread(per(lab, (p) => p.readyMs))} | ` +
+      `${spread(per(lab, (p) => p.windowsMs))} | ${spread(per(lab, (p) => p.criticalMs))} | ` +
+      `${spread(per(lab, (p) => p.fileMs))} | ${spread(per(lab, (p) => p.fileMs - p.criticalMs))} | ` +
+      `${spread(per(lab, (p) => p.toFirstCreateMs))} | ${spread(per(lab, (p) => p.allReadyMs))} | ` +
+      `${spread(per(lab, (p) => p.afterReadyMs))} | ` +
+      `${spread(
+        per(lab, (p) => p.runnerPeakKb),
+        mb,
+      )} |${scripted}`
     );
-  }
+  });
+  const longest = [...new Set(rounds.map((round) => round.longest?.lab ?? "–"))].join("/");
   return [
-    "| Lab (spec file) | steps | containers | containers' start-to-ready (s) | spec total (s) | overhead (s) | script (s) |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| Lab (spec file) | containers | slowest container: create → ready (s) | sampling windows (s) | **critical path** (s) | " +
+      `wall time (s) | **above critical path** (s) | queued → first create (s) | → all ready (s) | → end (s) | ` +
+      `runner peak (MB) |${baseline ? " baseline (s) |" : ""}`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${baseline ? " ---: |" : ""}`,
     ...rows,
-    `| **all labs** | ${modules.reduce((n, m) => n + m.steps.length, 0)} | ${totals.containers} | ${s(totals.ready)} | ` +
-      `${s(totals.spec)} | ${s(totals.overhead)} | ${s(totals.script)} |`,
+    `| **run** (vitest launch → exit) | ${rounds[0]!.labs.reduce((n, lab) => n + lab.containers.length, 0)} | ` +
+      `longest lab: ${longest} | | ${spread(rounds.map((round) => round.longest?.criticalMs ?? 0))} | ` +
+      `${spread(rounds.map((round) => round.wallMs))} | ${spread(rounds.map((round) => round.aboveMs))} | ` +
+      `${spread(rounds.map((round) => round.beforeFilesMs))} to the first file | | ` +
+      `${spread(rounds.map((round) => round.afterFilesMs))} after the last | ` +
+      `${spread(
+        rounds.map((round) => round.runnerPeakKb),
+        mb,
+      )} |` +
+      (baseline ? ` ${spread(baseline.map((round) => round.exitedAt - round.launchedAt))} |` : ""),
   ];
 }
 
-// Under pool "threads" the workers live in vitest's own process, so there is no fork count or main-process share to
-// tell apart; under pool "forks" both say where the memory went.
-function runnerScope({ memory }: SuiteRun): string {
-  if (memory.peakForks === 0) return "vitest's process, its worker threads included";
+export function runNotes(rounds: RunFigures[]): string {
+  const neverReady = rounds.flatMap((round) => round.labs).reduce((n, lab) => n + lab.neverReady, 0);
   return (
-    `vitest's main process + the processes it forked, at most ${memory.peakForks} at once; ` +
-    `main process alone ${mb(memory.peak.main)} MB`
-  );
-}
-
-export async function benchReport(measured: Measured, options: { warmup: boolean; steps: boolean }): Promise<string> {
-  const { suite, report, modules, script, containers, buildSteps, who } = measured;
-  const steps = stepOverheads(modules, who);
-  const overheads = steps.map(({ overheadMs }) => overheadMs);
-  const worst = steps.reduce((a, b) => (b.overheadMs > a.overheadMs ? b : a));
-  const ratio = script ? suite.finished.wallMs / script.finished.wallMs : undefined;
-  const medianMs = median(overheads);
-  const memory = suite.memory;
-  const runnerMb = mb(memory.peak.runner);
-  const firstQueued = Math.min(...modules.map(({ queuedAt }) => queuedAt ?? Infinity));
-  const lastEnded = Math.max(...modules.map(({ endedAt }) => endedAt ?? 0));
-  const kinds = (kind: Tracked["readiness"]) => containers.filter(({ readiness }) => readiness === kind).length;
-
-  const out = [
-    "",
-    ...labTable(measured),
-    "",
-    `- Suite wall time: **${s(suite.finished.wallMs)} s** (vitest process from spawn to exit: global setup, ` +
-      `${modules.length} spec files with at most ${maxOverlap(modules)} running at once, teardown audit; ` +
-      `${report.numPassedTests} passed, ${report.numFailedTests} failed, ${report.numPendingTests} skipped; ` +
-      `${s(firstQueued - suite.finished.spawnedAt)} s before the first spec file, ` +
-      `${s(suite.finished.exitedAt - lastEnded)} s after the last)`,
-    script && ratio !== undefined
-      ? `- Script wall time: **${s(script.finished.wallMs)} s** (bash bench/labs.sh, sequential docker CLI, ` +
-        `100 ms polling)\n- Ratio suite / script: **${ratio.toFixed(2)}** — target ≤ ${TARGETS.ratio}: ` +
-        verdict(ratio <= TARGETS.ratio)
-      : "- Script: not run (--suite-only), so no ratio",
-    `- Median per-step overhead: **${Math.round(medianMs)} ms** over ${steps.length} steps (p90 ` +
-      `${Math.round(percentile(overheads, 90))} ms, max ${Math.round(worst.overheadMs)} ms in ${worst.lab} ` +
-      `"${worst.step.title.slice(0, 60)}") — target < ${TARGETS.stepOverheadMs} ms: ` +
-      `${verdict(medianMs < TARGETS.stepOverheadMs)}`,
-    `- Runner peak memory: **${runnerMb} MB** (${runnerScope(suite)}) — target < ${TARGETS.runnerMb} MB: ` +
-      `${verdict(runnerMb < TARGETS.runnerMb)}. Beside it: node helpers the suite spawned ` +
-      `(${[...memory.helperNames].join(", ") || "none"}) ${mb(memory.peak.helpers)} MB; the whole process tree, ` +
-      `Chromium included, ${mb(memory.peak.tree)} MB. Peaks of summed VmRSS over ${memory.samples} samples ` +
-      `every ${SAMPLE_MS} ms.`,
-    `- Machine: ${await machine()}`,
-    `- Warm-up: ${options.warmup ? "one untimed run of the suite and of the script before these" : "none (stand-ins built, `--warmup` adds an untimed first run of each)"}`,
-    "",
-    "Definitions:",
-    "- containers' start-to-ready: per lab, the time during which at least one of its containers was getting ready " +
-      "(the union of their intervals), each from the engine's `create` event to its ready signal: " +
-      READY_RULES.map(({ image, what }) => `${image.source}: ${what}`).join("; ") +
-      "; any other container (sleepers, shells, one-shot commands, a server image told to run something else): the " +
-      "engine's `start` event. " +
-      `This run: ${containers.length} containers (and ${buildSteps} build-step containers of \`docker build\`, ` +
-      `left out), ${kinds("log")} ready by log line, ${kinds("listen")} by listening socket, ` +
-      `${kinds("start")} at start${kinds("not seen") ? `, ${kinds("not seen")} never seen ready (counted to start)` : ""}.`,
-    "- spec total: from vitest handing the spec file to a worker to the file's end (imports, steps, " +
-      "file-scoped fixture teardown), as the main process saw it.",
-    "- overhead: spec total − containers' start-to-ready. Per step: the step's duration − the union of the " +
-      "start-to-ready intervals of the containers it created (clipped to the step); a container is charged to the " +
-      `step running when the engine created it (${who.byTime} by time alone, ${who.byTieBreak} by tie-break, ` +
-      `${who.outsideSteps} outside any step). Skipped steps are left out of the median.`,
-    "- script: the lab's section of bench/labs.sh, from its first to its last command.",
-  ];
-  if (options.steps) {
-    out.push(
-      "",
-      "| Lab | Step | duration (ms) | containers | start-to-ready (ms) | overhead (ms) |",
-      "| --- | --- | ---: | ---: | ---: | ---: |",
-      ...steps.map(
-        ({ lab, step, overheadMs }) =>
-          `| ${lab} | ${step.title.replaceAll("|", "\\|").slice(0, 70)} | ${Math.round(step.durationMs)} | ` +
-          `${who.steps.get(step)?.length ?? 0} | ${Math.round(step.durationMs - overheadMs)} | ${Math.round(overheadMs)} |`,
-      ),
-    );
-  }
-  return out.join("\n");
-}
-
-// The suite's final audit and bench/labs.sh both clean up after themselves; this says whether they did.
-export async function leftOnEngine(suite: SuiteRun): Promise<string> {
-  const left = async (kind: string, filter: string) =>
-    (await capture("docker", [...(kind === "container" ? ["ps", "-a"] : [kind, "ls"]), "-q", "--filter", filter]))
-      .split("\n")
-      .filter(Boolean).length;
-  const leftovers = [];
-  for (const kind of ["container", "network", "volume"]) {
-    const count = await left(kind, `label=labs.run=${suite.runId}`);
-    if (count) leftovers.push(`${count} ${kind}(s) labelled labs.run=${suite.runId}`);
-  }
-  for (const kind of ["container", "network", "volume", "image"]) {
-    const count = await left(kind, "label=labs.bench=1");
-    if (count) leftovers.push(`${count} ${kind}(s) labelled labs.bench=1`);
-  }
-  return (
-    `\nLeft on the engine: ${leftovers.length ? leftovers.join(", ") : "nothing of the suite's run or of the script"}` +
-    (suite.leakedVolumes.length
-      ? `; but the suite left ${suite.leakedVolumes.length} anonymous volume(s) that its containers mounted ` +
-        `(${suite.leakedVolumes.join(", ")}): the bench removed them`
+    `Before the first spec file: ${spread(rounds.map((round) => round.beforeFilesMs))} s (vitest start, global ` +
+    `setup, ${rounds[0]!.setupContainers} container(s) of its own); after the last: ` +
+    `${spread(rounds.map((round) => round.afterFilesMs))} s. Whole process tree (guardian, Chromium): ` +
+    `${spread(
+      rounds.map((round) => round.treePeakKb),
+      mb,
+    )} MB.` +
+    (neverReady ? ` ${neverReady} container(s) never answered the probe (left out of the critical path).` : "") +
+    (rounds.some((round) => round.guessed)
+      ? " Containers without a testcontainers session, placed by time: " +
+        `${Math.max(...rounds.map((round) => round.guessed))}.`
       : "")
   );
 }
+
+export function targets(service: RunFigures[], whole: RunFigures[]): string[] {
+  const above = median(service.map((round) => round.aboveMs));
+  const wall = median(whole.map((round) => round.wallMs));
+  const peak = Math.max(...[...service, ...whole].map((round) => round.runnerPeakKb));
+  return [
+    "| Target | Measured | |",
+    "| --- | --- | --- |",
+    `| Service labs: vitest launch → exit ≤ critical path + ${s(TARGETS.aboveCriticalMs)} s | ` +
+      `${spread(service.map((round) => round.aboveMs))} s above | ${verdict(above <= TARGETS.aboveCriticalMs)} |`,
+    ...(whole.length
+      ? [
+          `| Whole \`npm run labs\` ≤ ${s(TARGETS.wholeLabsMs)} s | ${spread(whole.map((round) => round.wallMs))} s | ` +
+            verdict(wall <= TARGETS.wholeLabsMs) +
+            " |",
+        ]
+      : []),
+    `| Runner peak memory ≤ ${mb(TARGETS.runnerKb)} MB | ${mb(peak)} MB (highest of all runs) | ` +
+      `${verdict(peak <= TARGETS.runnerKb)} |`,
+  ];
+}
+
+export async function machine(): Promise<string> {
+  const docker = await dockerApi();
+  const [version, info] = await Promise.all([docker.version(), docker.info()]);
+  const debian = (() => {
+    try {
+      return `Debian ${readFileSync("/etc/debian_version", "utf8").trim()}`;
+    } catch {
+      return process.platform;
+    }
+  })();
+  return (
+    `${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? "unknown CPU"}), ` +
+    `${Math.round(totalmem() / 2 ** 30)} GiB, ${debian}, Docker ${version.Version} (cgroup v${info.CgroupVersion}, ` +
+    `${info.Driver}), Node ${process.version}`
+  );
+}
+
+export const DEFINITIONS = [
+  "- critical path of a lab: its slowest container's create → ready, plus the sampling windows its steps declare " +
+    "(read from the spec). create is the engine's event; ready is the first answer to the bench's own probe on the " +
+    `port published on 127.0.0.1, every ${PROBE_EVERY_MS} ms: a MySQL handshake packet, an HTTP answer below 500 ` +
+    "(cAdvisor: `/healthz` saying ok; registry: `/v2/`); a container that publishes nothing is ready at its start.",
+  "- critical path of a run: its longest lab's. That is the least the run could take if every lab ran at once; it " +
+    "ignores that two workers run three or more files, so it is a floor, not a schedule.",
+  "- wall time: a lab's, from vitest queuing its file on a worker to the file's end (imports, steps, fixture " +
+    "teardown), split at its first container's create and its last container's ready; a run's, the vitest process " +
+    "from launch to exit. above critical path: wall time − critical path.",
+  `- runner peak: the largest RSS sum, sampled every ${SAMPLE_MS} ms, of vitest's main process (its worker threads ` +
+    "included) and any vitest process it forks; per lab, over the samples taken while its file ran, alongside others.",
+];

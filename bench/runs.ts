@@ -1,99 +1,99 @@
-// The two timed runs: the lab suite under vitest (with its memory sampled and its containers watched) and the same
-// labs as bench/labs.sh.
+// The timed runs: a suite run under vitest (its memory sampled, its containers watched and probed, its spec files
+// timed) and the bash baseline. Each is timed from launch to exit, the way a person at a terminal waits for it.
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { vitestCommand } from "../helpers/self-test/child-run.ts";
 import { RUN_LINE } from "../helpers/run/identity.ts";
-import { EngineWatch } from "./events.ts";
+import { vitestCommand } from "../helpers/self-test/child-run.ts";
+import { EngineWatch, type Seen } from "./engine-watch.ts";
 import { MemorySampler } from "./memory.ts";
-import { ROOT, run, type Finished } from "./processes.ts";
-import type { Timings } from "./timing.ts";
+import type { ModuleTiming } from "./timing-reporter.ts";
 
-// The same run on every machine: the local stand-ins, no Ryuk (the suite's guardian cleans up instead), and none of
-// a developer's image map or fixed book ports, which would measure other images or fail on a taken port.
-const SUITE_ENV = (() => {
-  const env: NodeJS.ProcessEnv = { ...process.env, LABS_IMAGES: "local", TESTCONTAINERS_RYUK_DISABLED: "true" };
-  delete env.LABS_IMAGE_MAP;
-  delete env.LABS_BOOK_PORTS;
-  return env;
-})();
+const ROOT = join(import.meta.dirname, "..");
 
-// The parts of vitest's JSON report the benchmark reads.
-export interface JsonReport {
-  numPassedTests: number;
-  numFailedTests: number;
-  numPendingTests: number;
-  testResults: { name: string; assertionResults: { title: string; status: string; duration?: number }[] }[];
+// Every machine measures the same thing: the local stand-ins, no Ryuk, none of a developer's image map or book ports.
+const ENV: NodeJS.ProcessEnv = { ...process.env, LABS_IMAGES: "local", TESTCONTAINERS_RYUK_DISABLED: "true" };
+delete ENV.LABS_IMAGE_MAP;
+delete ENV.LABS_BOOK_PORTS;
+
+export interface Finished {
+  code: number;
+  launchedAt: number;
+  exitedAt: number;
+  output: string;
 }
 
-export interface SuiteRun {
-  finished: Finished;
+interface Hooks {
+  onPid?: (pid: number) => void;
+  onOutput?: (output: string) => void;
+}
+
+function launch(command: string, args: string[], env: NodeJS.ProcessEnv, hooks: Hooks = {}): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const launchedAt = Date.now();
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+      hooks.onOutput?.(output);
+    };
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
+    child.on("error", reject);
+    if (child.pid !== undefined) hooks.onPid?.(child.pid);
+    // The process's own exit, not the later close of its pipes, is when the person at the terminal gets it back.
+    let exitedAt = 0;
+    child.on("exit", () => (exitedAt = Date.now()));
+    child.on("close", (code) => resolve({ code: code ?? 1, launchedAt, exitedAt: exitedAt || Date.now(), output }));
+  });
+}
+
+export interface SuiteRun extends Finished {
   runId?: string;
-  report?: JsonReport;
-  timings?: Timings;
+  modules: ModuleTiming[];
+  containers: Seen[];
   memory: MemorySampler;
-  watch: EngineWatch;
-  leakedVolumes: string[];
 }
 
-export async function runSuite(): Promise<SuiteRun> {
+// One vitest run of the labs project; `reporter` is the one the command being measured uses.
+export async function runSuite(reporter: string, specs: string[] = []): Promise<SuiteRun> {
   const out = mkdtempSync(join(tmpdir(), "labs-bench-"));
   const memory = new MemorySampler();
   const watch = new EngineWatch();
   try {
     await watch.start();
-    const finished = await run(
-      process.execPath,
-      vitestCommand(
-        "--project",
-        "labs",
-        "--reporter=json",
-        "--reporter=./bench/timing-reporter.ts",
-        `--outputFile=${join(out, "report.json")}`,
-      ),
-      { ...SUITE_ENV, BENCH_TIMINGS: join(out, "timings.json") },
-      (pid) => memory.start(pid),
-      // The watch can only pick out the run's containers once the global setup has printed the run id.
-      (stdout) => (watch.runId ??= stdout.match(RUN_LINE)?.[1]),
-    );
+    const args = vitestCommand("--project", "labs", `--reporter=${reporter}`, "--reporter=./bench/timing-reporter.ts");
+    const env = { ...ENV, BENCH_TIMINGS: join(out, "timings.json"), FORCE_COLOR: "0", NO_COLOR: "1" };
+    let runId: string | undefined;
+    const finished = await launch(process.execPath, [...args, ...specs], env, {
+      onPid: (pid) => memory.start(pid),
+      onOutput: (output) => {
+        runId ??= output.match(RUN_LINE)?.[1];
+        if (runId) watch.follow(runId);
+      },
+    });
     memory.stop();
-    await watch.stop();
-    const leakedVolumes = await watch.removeLeakedVolumes();
-    const read = <T>(file: string): T | undefined => {
-      try {
-        return JSON.parse(readFileSync(join(out, file), "utf8")) as T;
-      } catch {
-        return undefined;
-      }
-    };
-    const runId = finished.stdout.match(RUN_LINE)?.[1];
-    return {
-      finished,
-      runId,
-      report: read("report.json"),
-      timings: read("timings.json"),
-      memory,
-      watch,
-      leakedVolumes,
-    };
+    const containers = await watch.stop();
+    let modules: ModuleTiming[] = [];
+    try {
+      modules = JSON.parse(readFileSync(join(out, "timings.json"), "utf8")) as ModuleTiming[];
+    } catch {
+      // a run that ended before its reporters did: reported as failed by its exit code
+    }
+    return { ...finished, runId, modules, containers, memory };
   } finally {
     memory.stop();
     rmSync(out, { recursive: true, force: true });
   }
 }
 
-export interface ScriptRun {
-  finished: Finished;
-  labs: Map<string, number>;
-  total?: number;
-}
-
-// bench/labs.sh times its own labs ("lab <name> <seconds>", "total <seconds>") from first to last command.
-export async function runScript(): Promise<ScriptRun> {
-  const finished = await run("bash", [join(ROOT, "bench", "labs.sh")], process.env);
+// bench/baseline.sh times its own labs ("lab <spec name> <seconds>").
+export async function runBaseline(windowMs: number): Promise<Finished & { labs: Map<string, number> }> {
+  const env = { ...process.env, BENCH_WINDOW_S: String(windowMs / 1000) };
+  const finished = await launch("bash", [join(ROOT, "bench", "baseline.sh")], env);
   const labs = new Map<string, number>();
-  for (const [, name, seconds] of finished.stdout.matchAll(/^lab (\S+) ([\d.]+)$/gm)) labs.set(name!, Number(seconds));
-  const total = finished.stdout.match(/^total ([\d.]+)$/m)?.[1];
-  return { finished, labs, total: total === undefined ? undefined : Number(total) };
+  for (const [, lab, seconds] of finished.output.matchAll(/^lab (\S+) ([\d.]+)$/gm))
+    labs.set(lab!, Number(seconds) * 1000);
+  return { ...finished, labs };
 }

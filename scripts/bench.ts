@@ -1,89 +1,106 @@
-// `npm run bench`: what the suite costs beyond its containers' own start time, side by side with the same labs done
-// by a plain sequential bash script of docker CLI commands (bench/labs.sh).
-//
-// 1. Runs the lab suite (vitest --project labs on the stand-ins) once, timed from spawn to exit, while it samples
-//    the memory of the test process tree every 100 ms and follows the engine's events for the run's containers.
-// 2. Runs bench/labs.sh, timed the same way.
-// 3. Prints a Markdown table per lab, the suite / script ratio, the median per-step overhead and the runner's peak
-//    memory against the targets of issue 8, and the machine it ran on.
-//
-// `node scripts/bench.ts [--warmup] [--steps] [--suite-only]`: --warmup first does one untimed run of each to warm
-// the page cache and the engine; --steps adds a table of every step (duration, its containers' start-to-ready,
-// overhead); --suite-only skips the script (for tuning the suite: no script column, no ratio).
-// Exits 0 when a target is missed (it measures, it does not judge), 1 when the suite or the script fails.
-// BENCH_DEBUG=<file> writes every container's events and ready time and every step's timing there as JSON.
-//
-// The parts live in bench/: engine.ts (the engine's API), memory.ts (the sampler), events.ts and readiness.ts (the
-// run's containers), runs.ts (the two timed runs), timing.ts (attribution and overheads), report.ts (the output).
-import { writeFileSync } from "node:fs";
-import { ENGINE_ADDRESS } from "../bench/engine.ts";
-import { capture, tail } from "../bench/processes.ts";
-import { benchReport, leftOnEngine, s } from "../bench/report.ts";
-import { runScript, runSuite } from "../bench/runs.ts";
-import { attribute, labContainers } from "../bench/timing.ts";
+// `npm run bench [-- --rounds N] [-- --service-only]`: what the suite costs above its critical path (the slowest
+// container getting ready, as the bench's own probe sees it, plus the sampling windows the steps declare), and the
+// runner's peak memory, against the targets of issue 16; beside it, a plain bash baseline of the same service labs.
+// Each round runs the service labs 3-1, 3-2, 3-3 under vitest, then bench/baseline.sh, then (unless --service-only)
+// the whole labs project; alternating them spreads the engine's noise over both. It measures, it does not judge: a
+// missed target exits 0, a failed run exits 1.
+import { parseArgs } from "node:util";
+import { dockerApi } from "../helpers/engine/client.ts";
 import { CATALOGUE } from "../helpers/catalogue/entries.ts";
+import { figures, type RunFigures } from "../bench/critical-path.ts";
+import { DEFINITIONS, machine, median, runNotes, runTable, targets } from "../bench/report.ts";
+import { runBaseline, runSuite, type Finished } from "../bench/runs.ts";
+import { windowMs, windowsMs } from "../bench/windows.ts";
 
-const args = new Set(process.argv.slice(2));
-const WARMUP = args.has("--warmup");
-const STEPS = args.has("--steps");
-const SUITE_ONLY = args.has("--suite-only");
+const SERVICE_SPECS = ["lab-3-1-mysql", "lab-3-2-cadvisor", "lab-3-3-nginx"].map((lab) => `specs/${lab}.spec.ts`);
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
-// Both runs need the engine and every stand-in: without them the suite would fail (or pull) instead of measuring.
+function options() {
+  try {
+    const { values } = parseArgs({
+      options: { rounds: { type: "string", default: "2" }, "service-only": { type: "boolean", default: false } },
+      strict: true,
+    });
+    const rounds = Number(values.rounds);
+    if (!Number.isInteger(rounds) || rounds < 1)
+      throw new Error(`--rounds wants a whole number ≥ 1, not ${values.rounds}`);
+    return { rounds, serviceOnly: values["service-only"] };
+  } catch (error) {
+    console.error(`bench: ${(error as Error).message}\nusage: npm run bench -- [--rounds N] [--service-only]`);
+    process.exit(2);
+  }
+}
+
+// Without the engine or a stand-in the runs would fail (or pull) instead of measuring.
 async function preflight(): Promise<boolean> {
-  if (!(await capture("docker", ["version", "--format", "{{.Server.Version}}"]))) {
-    console.error(`bench: no Docker engine answers at ${ENGINE_ADDRESS}: start one`);
+  try {
+    const docker = await dockerApi();
+    const missing: string[] = [];
+    for (const { standIn } of CATALOGUE)
+      await docker
+        .getImage(standIn)
+        .inspect()
+        .catch(() => missing.push(standIn));
+    if (missing.length) console.error(`bench: not built: ${missing.join(", ")}: run \`npm run images:build\``);
+    return missing.length === 0;
+  } catch (error) {
+    console.error(`bench: ${(error as Error).message}`);
     return false;
   }
-  const missing: string[] = [];
-  for (const { standIn } of CATALOGUE) {
-    if (!(await capture("docker", ["image", "inspect", "--format", "{{.Id}}", standIn]))) missing.push(standIn);
-  }
-  if (missing.length > 0) {
-    console.error(`bench: the stand-in image(s) ${missing.join(", ")} are not built: run \`npm run images:build\``);
-    return false;
-  }
-  return true;
+}
+
+// A failed run is still measured (a spec under edit by someone else should not stop the bench) but named, and the
+// bench then exits 1: its figures are of a run that did not do all its work.
+const failures: string[] = [];
+function check(what: string, run: Finished): void {
+  if (run.code === 0) return;
+  console.error(run.output.trimEnd().split("\n").slice(-30).join("\n"));
+  failures.push(`${what} (exit ${run.code})`);
+  log(`${what} failed (exit ${run.code}); measured anyway`);
 }
 
 async function main(): Promise<number> {
+  const { rounds, serviceOnly } = options();
   if (!(await preflight())) return 1;
-
-  if (WARMUP) {
-    log("warm-up: one untimed run of the suite and of the script");
-    const suite = await runSuite();
-    const script = await runScript();
-    if (suite.finished.code !== 0 || script.finished.code !== 0) log("warm-up run failed; measuring anyway");
-    if (suite.leakedVolumes.length) log(`warm-up: removed ${suite.leakedVolumes.length} volume(s) the suite left`);
+  const service: RunFigures[] = [];
+  const whole: RunFigures[] = [];
+  const baseline: Awaited<ReturnType<typeof runBaseline>>[] = [];
+  const ratios: number[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    log(`round ${round}/${rounds}: the service labs under vitest ...`);
+    const suite = await runSuite("verbose", SERVICE_SPECS);
+    check(`round ${round}: the service labs`, suite);
+    service.push(figures(suite, windowsMs));
+    log(`round ${round}/${rounds}: bench/baseline.sh ...`);
+    const script = await runBaseline(windowMs("lab-3-2-cadvisor"));
+    check(`round ${round}: bench/baseline.sh`, script);
+    baseline.push(script);
+    ratios.push((suite.exitedAt - suite.launchedAt) / (script.exitedAt - script.launchedAt));
+    if (serviceOnly) continue;
+    log(`round ${round}/${rounds}: every lab (vitest run --project labs, the labs reporter) ...`);
+    const labs = await runSuite("./helpers/vitest/labs-reporter.ts");
+    check(`round ${round}: every lab`, labs);
+    whole.push(figures(labs, windowsMs));
   }
 
-  log("running the suite: vitest run --project labs (LABS_IMAGES=local) ...");
-  const suite = await runSuite();
-  if (suite.finished.code !== 0 || !suite.timings || !suite.report) {
-    console.error(tail(`${suite.finished.stdout}\n${suite.finished.stderr}`));
-    console.error(`bench: the suite failed (exit ${suite.finished.code}); no benchmark`);
-    return 1;
-  }
-  log(`suite: ${s(suite.finished.wallMs)} s${SUITE_ONLY ? "" : "; running bench/labs.sh ..."}`);
-  const script = SUITE_ONLY ? undefined : await runScript();
-  if (script && script.finished.code !== 0) {
-    console.error(tail(`${script.finished.stdout}\n${script.finished.stderr}`));
-    console.error(`bench: bench/labs.sh failed (exit ${script.finished.code}); no benchmark`);
-    return 1;
-  }
-  if (script) log(`script: ${s(script.finished.wallMs)} s`);
-
-  const modules = suite.timings.modules;
-  const { containers, buildSteps } = labContainers(suite.watch.containers.values(), suite.runId);
-  const who = attribute(modules, containers);
-  if (process.env.BENCH_DEBUG) {
-    writeFileSync(process.env.BENCH_DEBUG, JSON.stringify({ containers, modules }, null, 2));
-  }
-  const measured = { suite, report: suite.report, modules, script, containers, buildSteps, who };
-  console.log(await benchReport(measured, { warmup: WARMUP, steps: STEPS }));
-  console.log(await leftOnEngine(suite));
-  return 0;
+  const out = [
+    `Machine: ${await machine()}. ${rounds} round(s); each figure is the median, its range over the rounds beside it.`,
+    "",
+    `### Service labs: \`vitest run --project labs ${SERVICE_SPECS.join(" ")}\``,
+    "",
+    ...runTable(service, baseline),
+    "",
+    runNotes(service),
+    `Suite / baseline per round (same round, so the engine's load is shared): ${ratios.map((r) => r.toFixed(2)).join(", ")}` +
+      ` (median ${median(ratios).toFixed(2)}).`,
+  ];
+  if (whole.length)
+    out.push("", "### Every lab: `vitest run --project labs`", "", ...runTable(whole), "", runNotes(whole));
+  out.push("", "### Targets", "", ...targets(service, whole), "", ...DEFINITIONS);
+  if (failures.length) out.push("", `**Failed runs, measured anyway:** ${failures.join("; ")}.`);
+  console.log(out.join("\n"));
+  return failures.length ? 1 : 0;
 }
 
 process.exitCode = await main();

@@ -1,0 +1,126 @@
+// Per spec file: which containers it started, the slowest one's create-to-ready, the sampling windows its steps
+// declare, and what its wall time spent around them. The critical path of a lab is the least any runner could take
+// for it: its slowest container getting ready plus the windows it must sample, everything else being overhead.
+import { basename } from "node:path";
+import type { Seen } from "./engine-watch.ts";
+import type { ModuleTiming } from "./timing-reporter.ts";
+
+// Engine events and the main process's reporter clock agree to a few milliseconds; the reporter hears of a file
+// a little after its worker started it.
+const SLACK_MS = 100;
+
+export const labName = (moduleId: string) => basename(moduleId).replace(/\.spec\.ts$/, "");
+
+export interface LabPath {
+  lab: string;
+  containers: Seen[];
+  slowest?: Seen;
+  readyMs: number;
+  windowsMs: number;
+  criticalMs: number;
+  fileMs: number;
+  // The file's wall time in three parts. Queued to its first container's create: a worker, imports, steps before any
+  // container. Then to its last container's ready: more than readyMs when containers start one after another. Then
+  // to the file's end: the steps' own work and the fixtures' teardown.
+  toFirstCreateMs: number;
+  allReadyMs: number;
+  afterReadyMs: number;
+  neverReady: number;
+}
+
+const readyMs = ({ createdAt, readyAt }: Seen) =>
+  createdAt === undefined || readyAt === undefined ? 0 : Math.max(0, readyAt - createdAt);
+
+// testcontainers labels each container with its session, and each spec file gets its own (vitest loads a file's
+// modules afresh), so a session belongs to the file that was running when its first container was created and that
+// ended soonest after its last one died: file-scoped fixtures stop at the file's end. A container without a session
+// (created through the engine's API directly) is placed the same way on its own, which is a guess when files overlap.
+export function attribute(containers: Seen[], modules: ModuleTiming[], exitedAt: number) {
+  const groups = new Map<string, Seen[]>();
+  for (const container of containers) {
+    const key = container.session ?? container.id;
+    groups.set(key, [...(groups.get(key) ?? []), container]);
+  }
+  const owned = new Map<ModuleTiming, Seen[]>();
+  const beforeFiles: Seen[] = [];
+  let guessed = 0;
+  for (const group of groups.values()) {
+    const first = Math.min(...group.map(({ createdAt }) => createdAt!));
+    const last = Math.max(...group.map(({ diedAt }) => diedAt ?? exitedAt));
+    const candidates = modules.filter(
+      ({ queuedAt, endedAt }) => queuedAt - SLACK_MS <= first && last <= (endedAt ?? exitedAt) + SLACK_MS,
+    );
+    const owner = candidates.sort((a, b) => (a.endedAt ?? exitedAt) - (b.endedAt ?? exitedAt))[0];
+    if (!owner) beforeFiles.push(...group);
+    else owned.set(owner, [...(owned.get(owner) ?? []), ...group]);
+    if (candidates.length > 1 && !group[0]!.session) guessed += group.length;
+  }
+  return { owned, beforeFiles, guessed };
+}
+
+export function labPath(module: ModuleTiming, containers: Seen[], windowsMs: number, exitedAt: number): LabPath {
+  const ready = containers.filter(({ readyAt }) => readyAt !== undefined);
+  const slowest = ready.reduce<Seen | undefined>((a, b) => (a && readyMs(a) >= readyMs(b) ? a : b), undefined);
+  const endedAt = module.endedAt ?? exitedAt;
+  const firstCreate = Math.min(...containers.map(({ createdAt }) => createdAt!));
+  const lastReady = Math.max(...ready.map(({ readyAt }) => readyAt!));
+  return {
+    lab: labName(module.moduleId),
+    containers,
+    slowest,
+    readyMs: slowest ? readyMs(slowest) : 0,
+    windowsMs,
+    criticalMs: (slowest ? readyMs(slowest) : 0) + windowsMs,
+    fileMs: endedAt - module.queuedAt,
+    toFirstCreateMs: containers.length ? firstCreate - module.queuedAt : 0,
+    allReadyMs: ready.length ? lastReady - firstCreate : 0,
+    afterReadyMs: ready.length ? endedAt - lastReady : 0,
+    neverReady: containers.length - ready.length,
+  };
+}
+
+export interface RunFigures {
+  wallMs: number;
+  labs: (LabPath & { runnerPeakKb: number })[];
+  // The run's critical path is its longest lab's: the least the run could take with every lab in parallel.
+  longest?: LabPath;
+  aboveMs: number;
+  beforeFilesMs: number;
+  afterFilesMs: number;
+  runnerPeakKb: number;
+  treePeakKb: number;
+  setupContainers: number;
+  guessed: number;
+}
+
+interface Run {
+  launchedAt: number;
+  exitedAt: number;
+  modules: ModuleTiming[];
+  containers: Seen[];
+  memory: { peakKb: (key: "runnerKb" | "treeKb", from?: number, to?: number) => number };
+}
+
+export function figures(run: Run, windowsMs: (lab: string) => number): RunFigures {
+  const { owned, beforeFiles, guessed } = attribute(run.containers, run.modules, run.exitedAt);
+  const labs = [...run.modules]
+    .sort((a, b) => a.queuedAt - b.queuedAt)
+    .map((module) => ({
+      ...labPath(module, owned.get(module) ?? [], windowsMs(labName(module.moduleId)), run.exitedAt),
+      runnerPeakKb: run.memory.peakKb("runnerKb", module.queuedAt, module.endedAt ?? run.exitedAt),
+    }));
+  const longest = labs.reduce<LabPath | undefined>((a, b) => (a && a.criticalMs >= b.criticalMs ? a : b), undefined);
+  const wallMs = run.exitedAt - run.launchedAt;
+  return {
+    wallMs,
+    labs,
+    longest,
+    aboveMs: wallMs - (longest?.criticalMs ?? 0),
+    beforeFilesMs: Math.min(...run.modules.map(({ queuedAt }) => queuedAt)) - run.launchedAt,
+    afterFilesMs: run.exitedAt - Math.max(...run.modules.map(({ endedAt }) => endedAt ?? run.exitedAt)),
+    runnerPeakKb: run.memory.peakKb("runnerKb"),
+    treePeakKb: run.memory.peakKb("treeKb"),
+    setupContainers: beforeFiles.length,
+    guessed,
+  };
+}
