@@ -1,10 +1,7 @@
 // What `npm run bench` prints: per lab and per run the critical path and the wall time above it, the runner's peak
 // memory, the baseline and the targets, each figure the median of the rounds with its spread beside it: the engine
 // is shared and its timings are noisy.
-import { readFileSync } from "node:fs";
-import { availableParallelism, cpus, totalmem } from "node:os";
-import { dockerApi } from "../helpers/engine/client.ts";
-import type { LabPath, RunFigures } from "./critical-path.ts";
+import type { RunFigures } from "./critical-path.ts";
 import type { Seen } from "./engine-watch.ts";
 import { SAMPLE_MS } from "./memory.ts";
 import { PROBE_EVERY_MS } from "./probe.ts";
@@ -36,64 +33,78 @@ const shortName = ({ name, image }: Seen) =>
     ? name.replace(/-[a-z0-9]+-\d+-[0-9a-f]{4}$/, "")
     : (image.split("/").pop() ?? image);
 
+const row = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
+const megabytes = (values: number[]) => spread(values, mb);
+
 export function runTable(
   rounds: RunFigures[],
   baseline?: { launchedAt: number; exitedAt: number; labs: Map<string, number> }[],
 ): string[] {
-  const labs = rounds[0]!.labs.map(({ lab }) => lab);
-  const per = <T>(lab: string, pick: (path: LabPath & { runnerPeakKb: number }) => T) =>
-    rounds.map((round) => round.labs.find((path) => path.lab === lab)).flatMap((path) => (path ? [pick(path)] : []));
-  const rows = labs.map((lab) => {
-    const slowest = [...new Set(per(lab, ({ slowest }) => (slowest ? shortName(slowest) : "–")))].join("/");
-    const scripted = baseline ? ` ${spread(baseline.flatMap((round) => round.labs.get(lab) ?? []))} |` : "";
-    return (
-      `| ${lab} | ${per(lab, ({ containers }) => containers.length)[0]} | ${slowest} ${spread(per(lab, (p) => p.readyMs))} | ` +
-      `${spread(per(lab, (p) => p.windowsMs))} | ${spread(per(lab, (p) => p.criticalMs))} | ` +
-      `${spread(per(lab, (p) => p.fileMs))} | ${spread(per(lab, (p) => p.fileMs - p.criticalMs))} | ` +
-      `${spread(per(lab, (p) => p.toFirstCreateMs))} | ${spread(per(lab, (p) => p.allReadyMs))} | ` +
-      `${spread(per(lab, (p) => p.afterReadyMs))} | ` +
-      `${spread(
-        per(lab, (p) => p.runnerPeakKb),
-        mb,
-      )} |${scripted}`
-    );
-  });
-  const longest = [...new Set(rounds.map((round) => round.longest?.lab ?? "–"))].join("/");
+  const each = <T>(pick: (round: RunFigures) => T) => rounds.map(pick);
+  const labRow = (lab: string) => {
+    const paths = rounds.flatMap((round) => round.labs.filter((path) => path.lab === lab));
+    const of = (pick: (path: (typeof paths)[number]) => number) => paths.map(pick);
+    const slowest = [...new Set(paths.map(({ slowest }) => (slowest ? shortName(slowest) : "–")))].join("/");
+    return row([
+      lab,
+      paths[0]!.containers.length,
+      `${slowest} ${spread(of((p) => p.readyMs))}`,
+      spread(of((p) => p.windowsMs)),
+      spread(of((p) => p.criticalMs)),
+      spread(of((p) => p.fileMs)),
+      spread(of((p) => p.fileMs - p.criticalMs)),
+      spread(of((p) => p.toFirstCreateMs)),
+      spread(of((p) => p.allReadyMs)),
+      spread(of((p) => p.afterReadyMs)),
+      megabytes(of((p) => p.runnerPeakKb)),
+      ...(baseline ? [spread(baseline.flatMap((round) => round.labs.get(lab) ?? []))] : []),
+    ]);
+  };
   return [
-    "| Lab (spec file) | containers | slowest container: create → ready (s) | sampling windows (s) | **critical path** (s) | " +
-      `wall time (s) | **above critical path** (s) | queued → first create (s) | → all ready (s) | → end (s) | ` +
-      `runner peak (MB) |${baseline ? " baseline (s) |" : ""}`,
-    `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${baseline ? " ---: |" : ""}`,
-    ...rows,
-    `| **run** (vitest launch → exit) | ${rounds[0]!.labs.reduce((n, lab) => n + lab.containers.length, 0)} | ` +
-      `longest lab: ${longest} | | ${spread(rounds.map((round) => round.longest?.criticalMs ?? 0))} | ` +
-      `${spread(rounds.map((round) => round.wallMs))} | ${spread(rounds.map((round) => round.aboveMs))} | ` +
-      `${spread(rounds.map((round) => round.beforeFilesMs))} to the first file | | ` +
-      `${spread(rounds.map((round) => round.afterFilesMs))} after the last | ` +
-      `${spread(
-        rounds.map((round) => round.runnerPeakKb),
-        mb,
-      )} |` +
-      (baseline ? ` ${spread(baseline.map((round) => round.exitedAt - round.launchedAt))} |` : ""),
+    row([
+      "Lab (spec file)",
+      "containers",
+      "slowest container: create → ready (s)",
+      "sampling windows (s)",
+      "**critical path** (s)",
+      "wall time (s)",
+      "**above critical path** (s)",
+      "queued → first create (s)",
+      "→ all ready (s)",
+      "→ end (s)",
+      "runner peak (MB)",
+      ...(baseline ? ["baseline (s)"] : []),
+    ]),
+    row(["---", ...Array<string>(baseline ? 11 : 10).fill("---:")]),
+    ...rounds[0]!.labs.map(({ lab }) => labRow(lab)),
+    row([
+      "**run** (vitest launch → exit)",
+      rounds[0]!.labs.reduce((n, lab) => n + lab.containers.length, 0),
+      `longest lab: ${[...new Set(each((round) => round.longest?.lab ?? "–"))].join("/")}`,
+      "",
+      spread(each((round) => round.longest?.criticalMs ?? 0)),
+      spread(each((round) => round.wallMs)),
+      spread(each((round) => round.aboveMs)),
+      `${spread(each((round) => round.beforeFilesMs))} to the first file`,
+      "",
+      `${spread(each((round) => round.afterFilesMs))} after the last`,
+      megabytes(each((round) => round.runnerPeakKb)),
+      ...(baseline ? [spread(baseline.map((round) => round.exitedAt - round.launchedAt))] : []),
+    ]),
   ];
 }
 
 export function runNotes(rounds: RunFigures[]): string {
   const neverReady = rounds.flatMap((round) => round.labs).reduce((n, lab) => n + lab.neverReady, 0);
-  return (
-    `Before the first spec file: ${spread(rounds.map((round) => round.beforeFilesMs))} s (vitest start, global ` +
-    `setup, ${rounds[0]!.setupContainers} container(s) of its own); after the last: ` +
-    `${spread(rounds.map((round) => round.afterFilesMs))} s. Whole process tree (guardian, Chromium): ` +
-    `${spread(
-      rounds.map((round) => round.treePeakKb),
-      mb,
-    )} MB.` +
-    (neverReady ? ` ${neverReady} container(s) never answered the probe (left out of the critical path).` : "") +
-    (rounds.some((round) => round.guessed)
-      ? " Containers without a testcontainers session, placed by time: " +
-        `${Math.max(...rounds.map((round) => round.guessed))}.`
-      : "")
-  );
+  const guessed = Math.max(...rounds.map((round) => round.guessed));
+  return [
+    `Before the first spec file: ${spread(rounds.map((round) => round.beforeFilesMs))} s (vitest start, global setup, ` +
+      `${rounds[0]!.setupContainers} container(s) of its own); after the last: ` +
+      `${spread(rounds.map((round) => round.afterFilesMs))} s.`,
+    `Whole process tree (guardian, Chromium): ${megabytes(rounds.map((round) => round.treePeakKb))} MB.`,
+    ...(neverReady ? [`${neverReady} container(s) never answered the probe (left out of the critical path).`] : []),
+    ...(guessed ? [`${guessed} container(s) without a testcontainers session placed by time alone.`] : []),
+  ].join(" ");
 }
 
 export function targets(service: RunFigures[], whole: RunFigures[]): string[] {
@@ -115,23 +126,6 @@ export function targets(service: RunFigures[], whole: RunFigures[]): string[] {
     `| Runner peak memory ≤ ${mb(TARGETS.runnerKb)} MB | ${mb(peak)} MB (highest of all runs) | ` +
       `${verdict(peak <= TARGETS.runnerKb)} |`,
   ];
-}
-
-export async function machine(): Promise<string> {
-  const docker = await dockerApi();
-  const [version, info] = await Promise.all([docker.version(), docker.info()]);
-  const debian = (() => {
-    try {
-      return `Debian ${readFileSync("/etc/debian_version", "utf8").trim()}`;
-    } catch {
-      return process.platform;
-    }
-  })();
-  return (
-    `${availableParallelism()} cores (${cpus()[0]?.model.trim() ?? "unknown CPU"}), ` +
-    `${Math.round(totalmem() / 2 ** 30)} GiB, ${debian}, Docker ${version.Version} (cgroup v${info.CgroupVersion}, ` +
-    `${info.Driver}), Node ${process.version}`
-  );
 }
 
 export const DEFINITIONS = [

@@ -5,19 +5,25 @@ import { join } from "node:path";
 
 const SPECS = join(import.meta.dirname, "..", "specs");
 
-// Lab 3-2's D3 compares the workload's CPU over an idle window with a load burst of the same length, one after the
-// other: twice the window.
-const DECLARED: { lab: string; constant: RegExp; times: number }[] = [
-  { lab: "lab-3-2-cadvisor", constant: /\bWINDOW_MS\s*=\s*([\d_]+)/, times: 2 },
-];
+// Lab 3-2's D3 samples the workload's CPU over an idle window, then over a load burst right after it.
+const DECLARED: Record<string, string[]> = { "lab-3-2-cadvisor": ["IDLE_WINDOW_MS", "LOAD_WINDOW_MS"] };
 
-export function windowsMs(lab: string): number {
-  const declared = DECLARED.find((entry) => entry.lab === lab);
-  if (!declared) return 0;
-  const source = readFileSync(join(SPECS, `${lab}.spec.ts`), "utf8");
-  const value = source.match(declared.constant)?.[1];
-  return value === undefined ? 0 : Number(value.replaceAll("_", "")) * declared.times;
+// `const NAME = 10_000` or `const NAME = OTHER_NAME`; anything else is an error, not a silent zero, so that a
+// changed spec cannot make the critical path shorter unnoticed.
+function constant(source: string, name: string, seen = new Set<string>()): number {
+  const value = source.match(new RegExp(`\\bconst ${name}\\s*=\\s*([\\w]+)\\s*;`))?.[1];
+  if (value === undefined || seen.has(name)) throw new Error(`bench: no plain \`const ${name} = …;\` in the spec`);
+  if (/^[\d_]+$/.test(value)) return Number(value.replaceAll("_", ""));
+  return constant(source, value, seen.add(name));
 }
 
-// The length of one window, for the baseline to sample the same.
-export const windowMs = (lab: string) => windowsMs(lab) / (DECLARED.find((entry) => entry.lab === lab)?.times ?? 1);
+export function windowsMs(lab: string): number {
+  const names = DECLARED[lab] ?? [];
+  if (names.length === 0) return 0;
+  const source = readFileSync(join(SPECS, `${lab}.spec.ts`), "utf8");
+  return names.reduce((total, name) => total + constant(source, name), 0);
+}
+
+// One window of Lab 3-2, for the baseline to sample the same length.
+export const cadvisorWindowMs = () =>
+  constant(readFileSync(join(SPECS, "lab-3-2-cadvisor.spec.ts"), "utf8"), "IDLE_WINDOW_MS");
