@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { getContainerRuntimeClient } from "testcontainers";
 
@@ -50,9 +51,32 @@ function timeout(ms: number): Promise<never> {
 
 let found: Promise<EngineClient> | undefined;
 
-// testcontainers falls back to the default socket when the engine a user named does not answer; running the labs
-// on another engine than the one named would be a surprise, so that is refused too.
+// Whether anything listens where the user pointed: asked before testcontainers is, because testcontainers falls back
+// to the default socket when the named engine does not answer, and keeps that client for the life of the process.
+function listening(host: string): Promise<string | undefined> {
+  const url = new URL(host.replace(/^tcp:/, "http:"));
+  const target = host.startsWith("unix://")
+    ? { path: host.slice("unix://".length) }
+    : { host: url.hostname, port: Number(url.port || 2375) };
+  return new Promise((resolve) => {
+    const socket = connect(target)
+      .once("connect", () => (socket.destroy(), resolve(undefined)))
+      .once("error", (error: NodeJS.ErrnoException) =>
+        resolve(error.code === "ENOENT" ? "no socket there" : (error.code ?? error.message)),
+      )
+      .setTimeout(PREFLIGHT_MS, () => (socket.destroy(), resolve("no answer in time")));
+  });
+}
+
 async function discover(env: NodeJS.ProcessEnv): Promise<EngineClient> {
+  const named = configuredHost(env);
+  const silent = named && (await listening(named.host));
+  if (named && silent) {
+    throw new EngineUnreachable(
+      `No Docker engine answered at ${named.where}=${named.host}: ${silent}. ` +
+        `Start that engine, or unset ${named.where.split(" ")[0]} to use the default one.`,
+    );
+  }
   let client: EngineClient;
   try {
     client = await Promise.race([getContainerRuntimeClient(), timeout(PREFLIGHT_MS)]);
@@ -91,4 +115,8 @@ export function isEngineLost(error: unknown): boolean {
   const { code, syscall } = (error ?? {}) as { code?: string; syscall?: string };
   if (code === "ECONNRESET" || code === "EPIPE") return true;
   return (code === "ENOENT" || code === "ECONNREFUSED") && syscall === "connect";
+}
+
+export function unlessEngineLost(error: unknown): void {
+  if (!isEngineLost(error)) throw error;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { MySqlContainer } from "@testcontainers/mysql";
 import { GenericContainer, Wait } from "testcontainers";
 import { inject } from "vitest";
-import { dockerApi, isEngineLost, type Docker } from "../engine/client.ts";
+import { dockerApi, unlessEngineLost, type Docker } from "../engine/client.ts";
 import { LOOPBACK } from "../run/audit.ts";
 import { labelsFor, RUN_LABEL } from "../run/identity.ts";
 import { LogTail } from "./logs.ts";
@@ -96,9 +96,7 @@ export async function startForFile<Started extends { stop(): Promise<unknown> }>
 ): Promise<Started> {
   const started = await container.start();
   onCleanup(async () => {
-    await started.stop().catch((error: unknown) => {
-      if (!isEngineLost(error)) throw error;
-    });
+    await started.stop().catch(unlessEngineLost);
   });
   return started;
 }
@@ -110,6 +108,6 @@ export async function createRawContainer(options: Parameters<Docker["createConta
   const docker = await dockerApi();
   const container = await docker.createContainer({ ...options, Labels: { ...options.Labels, ...runLabels() } });
   return Object.assign(container, {
-    [Symbol.asyncDispose]: () => container.remove({ force: true, v: true }),
+    [Symbol.asyncDispose]: () => container.remove({ force: true, v: true }).catch(unlessEngineLost),
   });
 }

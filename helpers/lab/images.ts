@@ -7,7 +7,7 @@ import { catalogueEntry } from "../catalogue/entries.ts";
 import type { ResolvedImage } from "../catalogue/plan.ts";
 export { normalizeReference } from "../catalogue/reference.ts";
 export { labPlatform } from "../catalogue/settings.ts";
-import { dockerApi } from "../engine/client.ts";
+import { dockerApi, unlessEngineLost } from "../engine/client.ts";
 import { labelInstruction } from "./containers.ts";
 
 export const usedImages = new Set<ResolvedImage>();
@@ -38,7 +38,7 @@ export async function disposableName(ref: string): Promise<ImageName> {
         .getImage(ref)
         .remove({ force: true })
         .catch((error: { statusCode?: number }) => {
-          if (error.statusCode !== 404) throw error;
+          if (error.statusCode !== 404) unlessEngineLost(error);
         });
     },
   };

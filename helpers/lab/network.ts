@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { dockerApi } from "../engine/client.ts";
+import { dockerApi, unlessEngineLost } from "../engine/client.ts";
 import { nameForRun, runLabels, type FixtureHooks } from "./containers.ts";
 
 // For `test.extend("network", { scope: "file" }, networkFixture)`: a user-defined network the steps share.
@@ -13,5 +13,5 @@ export async function labNetwork(): Promise<{ name: string; id: string } & Async
   const docker = await dockerApi();
   const name = nameForRun(`labs-net-${randomBytes(3).toString("hex")}`);
   const network = await docker.createNetwork({ Name: name, Labels: runLabels(), CheckDuplicate: true });
-  return { name, id: network.id, [Symbol.asyncDispose]: () => network.remove() };
+  return { name, id: network.id, [Symbol.asyncDispose]: () => network.remove().catch(unlessEngineLost) };
 }

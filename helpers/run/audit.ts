@@ -21,8 +21,11 @@ export async function startRunAudit(
   const filters = JSON.stringify({ type: ["container"], event: ["create", "start"], label: [`${RUN_LABEL}=${runId}`] });
   const events = (await docker.getEvents({ filters })) as NodeJS.ReadableStream & { destroy(): void };
   let finishing = false;
+  let engineLost = false;
   const lost = (error?: Error) => {
-    if (!finishing) onEngineLost(error ?? new Error("the engine closed its event stream"));
+    if (finishing) return;
+    engineLost = true;
+    onEngineLost(error ?? new Error("the engine closed its event stream"));
   };
   events.once("end", () => lost()).once("error", lost);
   events.on("data", async (chunk: Buffer) => {
@@ -47,6 +50,7 @@ export async function startRunAudit(
     async finish() {
       finishing = true;
       events.destroy();
+      if (engineLost) return [];
       const leaks = [...(await removeRunResources(docker, runId)), ...(await removeVolumesLeft(docker, ownVolumes))];
       return [
         ...(leaks.length ? [`the run left ${leaks.length} resource(s) behind (now removed): ${leaks.join("; ")}`] : []),

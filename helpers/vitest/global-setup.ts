@@ -56,7 +56,8 @@ export default async function setup(project: TestProject) {
     audit = await startRunAudit(docker, runId, (error) => {
       const steps = runningSteps(project.vitest);
       console.error(
-        `engine: lost ${engine.endpoint} (${error.message})${steps.length ? ` during ${steps.join("; ")}` : ""}; stopping the labs`,
+        `engine: lost ${engine.endpoint} (${error.message})${steps.length ? ` during ${steps.join("; ")}` : ""}; ` +
+          `stopping the labs; the guardian removes what run ${runId} left once the engine answers again`,
       );
       void project.vitest.cancelCurrentRun("engine-lost" as Parameters<typeof project.vitest.cancelCurrentRun>[0]);
     });

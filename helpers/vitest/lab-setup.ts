@@ -1,4 +1,5 @@
 import { afterAll, beforeEach } from "vitest";
+import { isEngineLost } from "../engine/client.ts";
 import { describeImage } from "../catalogue/plan.ts";
 import { usedImages } from "../lab/images.ts";
 import { containerLogsSince } from "../lab/logs.ts";
@@ -7,9 +8,15 @@ afterAll(({}, file) => {
   file.meta.labImages = [...usedImages].map(describeImage);
 });
 
-beforeEach(({ task, onTestFailed }) => {
+// Once the engine is gone every later step would fail the same way: they are skipped, and the run's one line about
+// the lost engine (printed by the global setup) says why.
+let engineLost = false;
+
+beforeEach(({ task, onTestFailed, skip }) => {
+  if (engineLost) skip("the engine went away earlier in this run");
   const startedAt = Date.now();
-  onTestFailed(() => {
+  onTestFailed(({ task: failed }) => {
+    if (failed.result?.errors?.some(isEngineLost)) engineLost = true;
     const logs = containerLogsSince(startedAt);
     task.meta.containerLogs = logs;
     for (const { container, lines } of logs) {
