@@ -10,7 +10,14 @@ export default defineConfig({
     reporters: ["verbose"],
     attachmentsDir: "reports/.attachments",
     projects: [
-      { test: { name: "reliability", include: ["specs/reliability/*.spec.ts"], fileParallelism: false } },
+      {
+        test: {
+          name: "reliability",
+          include: ["specs/reliability/*.spec.ts"],
+          fileParallelism: false,
+          hookTimeout: 180_000,
+        },
+      },
       ...(process.env.LABS_PROBES === "1" ? [labsProject("probes", ["specs/reliability/probes/*.spec.ts"])] : []),
     ],
   },

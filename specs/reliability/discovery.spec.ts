@@ -1,0 +1,60 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RUN_LINE } from "../../helpers/run/identity.ts";
+import { startChildRun, vitestCommand } from "../../helpers/self-test/child-run.ts";
+import { copyImages, startPrivateEngine, type PrivateEngine } from "../../scripts/private-engine.ts";
+
+const NGINX_LAB = vitestCommand("--project", "labs", "specs/lab-3-3-nginx.spec.ts");
+const withoutDockerHost = () => {
+  const env = { ...process.env };
+  delete env.DOCKER_HOST;
+  return env;
+};
+
+// A temporary HOME holding ~/.testcontainers.properties: the user's own home is never the test bed.
+async function homeNaming(dockerHost: string): Promise<string> {
+  const home = await mkdtemp(join(tmpdir(), "labs-home-"));
+  await writeFile(join(home, ".testcontainers.properties"), `docker.host=${dockerHost}\n`);
+  return home;
+}
+
+describe("The engine is found the way testcontainers finds it", { timeout: 240_000 }, () => {
+  let engine: PrivateEngine;
+  beforeAll(async () => {
+    engine = await startPrivateEngine({ name: `discovery-${process.pid}`, engine: "docker20", quiet: true });
+    await copyImages("unix:///var/run/docker.sock", engine.host, ["labs-stand-in/nginx:1.18"]);
+  });
+  afterAll(() => engine?.stop());
+
+  it("an engine named only by docker.host in ~/.testcontainers.properties, on a non-default socket", async () => {
+    const home = await homeNaming(engine.host);
+    try {
+      const child = startChildRun(NGINX_LAB, { ...withoutDockerHost(), HOME: home, LABS_IMAGES: "local" });
+      const { code } = await child.exited;
+      expect(code, child.output().slice(-3000)).toBe(0);
+      expect(child.output()).toMatch(new RegExp(`^engine: Docker \\S+ linux/\\S+ at ${engine.host} `, "m"));
+      expect(child.output()).toMatch(RUN_LINE);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
+  it("a properties file naming an engine that does not answer: one line, no fallback to the default socket", async () => {
+    const home = await homeNaming("unix:///nonexistent/labs.sock");
+    try {
+      const startedAt = Date.now();
+      const child = startChildRun(NGINX_LAB, { ...withoutDockerHost(), HOME: home, LABS_IMAGES: "local" });
+      expect((await child.exited).code).toBe(1);
+      expect(Date.now() - startedAt).toBeLessThan(15_000);
+      const lines = child.stderr().trim().split("\n");
+      expect(lines, child.output()).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /^No Docker engine answered at docker\.host in \S+\.testcontainers\.properties=unix:\/\/\/nonexistent\/labs\.sock: no socket there\./,
+      );
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+});
