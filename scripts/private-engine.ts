@@ -31,6 +31,7 @@ export interface PrivateEngine extends AsyncDisposable {
   dataRoot: string;
   pid: number;
   stop(): Promise<void>;
+  interrupt(downForMs: number): Promise<void>;
 }
 
 function layout(name: string) {
@@ -89,29 +90,41 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
     // Not the default engine's /docker, so that neither engine (nor a cAdvisor) takes the other's containers for its own.
     ...["--cgroup-parent", `/${p.cgroup}`],
   ];
-  const log = openSync(`${p.run}/dockerd.log`, "a");
   // Joining the cgroup before exec puts dockerd and all it spawns (containerd, shims, proxies) where stop finds them.
   const joinCgroup = ['echo $$ > "$0" && exec "$@"', `${PIDS_TREE}/${p.cgroup}/daemon/cgroup.procs`];
   // dockerd finds containerd, the shim and runc on its PATH.
   const env = { ...process.env, PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` };
-  const child = spawn("sh", ["-c", ...joinCgroup, `${bin}/dockerd`, ...args], {
-    detached: true,
-    stdio: ["ignore", log, log],
-    env,
-  });
-  child.unref();
-  closeSync(log);
-  for (const deadline = Date.now() + 60_000; !(await ping(p.socket)); await sleep(100)) {
-    if (child.exitCode === null && Date.now() < deadline) continue;
-    console.error(readFileSync(`${p.run}/dockerd.log`, "utf8").trimEnd().split("\n").slice(-20).join("\n"));
-    const why = child.exitCode === null ? "did not answer a ping within 60 s" : `exited with ${child.exitCode}`;
-    await stopPrivateEngine(o.name, true);
-    throw new Error(`${o.engine} engine ${o.name} ${why} (the last lines of its log are above)`);
-  }
+  const launch = async () => {
+    const log = openSync(`${p.run}/dockerd.log`, "a");
+    const child = spawn("sh", ["-c", ...joinCgroup, `${bin}/dockerd`, ...args], {
+      detached: true,
+      stdio: ["ignore", log, log],
+      env,
+    });
+    child.unref();
+    closeSync(log);
+    for (const deadline = Date.now() + 60_000; !(await ping(p.socket)); await sleep(100)) {
+      if (child.exitCode === null && Date.now() < deadline) continue;
+      console.error(readFileSync(`${p.run}/dockerd.log`, "utf8").trimEnd().split("\n").slice(-20).join("\n"));
+      const why = child.exitCode === null ? "did not answer a ping within 60 s" : `exited with ${child.exitCode}`;
+      await stopPrivateEngine(o.name, true);
+      throw new Error(`${o.engine} engine ${o.name} ${why} (the last lines of its log are above)`);
+    }
+    return child;
+  };
+  const child = await launch();
   if (!o.quiet) console.error(`${o.name}: ${o.engine} answers on unix://${p.socket} after ${seconds(started)}`);
   const stop = () => stopPrivateEngine(o.name, o.quiet);
+  // A restart or a crash as a user meets it: dockerd goes away for a while, then comes back on the same data.
+  const interrupt = async (downForMs: number) => {
+    const pid = Number(readFileSync(`${p.run}/docker.pid`, "utf8"));
+    process.kill(pid, "SIGTERM");
+    while (cgroupPids(p.cgroup).includes(pid)) await sleep(50);
+    await sleep(downForMs);
+    await launch();
+  };
   const engine = { name: o.name, host: `unix://${p.socket}`, socket: p.socket, dataRoot: p.dataRoot, pid: child.pid! };
-  return { ...engine, stop, [Symbol.asyncDispose]: stop };
+  return { ...engine, stop, interrupt, [Symbol.asyncDispose]: stop };
 }
 
 /** Stops engine `name` (SIGTERM; SIGKILL for all it spawned after 30 s) and removes all it left: mounts, bridges, data. */
