@@ -8,7 +8,7 @@
 // node scripts/private-engine.ts copy [--from HOST] --to HOST REF...
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
@@ -31,12 +31,20 @@ export interface PrivateEngine extends AsyncDisposable {
   dataRoot: string;
   pid: number;
   stop(): Promise<void>;
-  interrupt(downForMs: number): Promise<void>;
+  /** SIGTERM is a restart (running requests finish); SIGKILL a crash (every connection drops at once). */
+  interrupt(downForMs: number, signal?: NodeJS.Signals): Promise<void>;
+}
+
+const RUN_DIRS = "/run/labs-engines";
+
+/** The engines started and not yet stopped, by name: a killed owner leaves its engine running. */
+export function privateEngineNames(): string[] {
+  return existsSync(RUN_DIRS) ? readdirSync(RUN_DIRS) : [];
 }
 
 function layout(name: string) {
   if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(name)) throw new Error(`engine name "${name}": use 1-32 of a-z 0-9 _ -`);
-  const run = `/run/labs-engines/${name}`;
+  const run = `${RUN_DIRS}/${name}`;
   const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
   return {
     run,
@@ -116,9 +124,9 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
   if (!o.quiet) console.error(`${o.name}: ${o.engine} answers on unix://${p.socket} after ${seconds(started)}`);
   const stop = () => stopPrivateEngine(o.name, o.quiet);
   // A restart or a crash as a user meets it: dockerd goes away for a while, then comes back on the same data.
-  const interrupt = async (downForMs: number) => {
+  const interrupt = async (downForMs: number, signal: NodeJS.Signals = "SIGTERM") => {
     const pid = Number(readFileSync(`${p.run}/docker.pid`, "utf8"));
-    process.kill(pid, "SIGTERM");
+    process.kill(pid, signal);
     while (cgroupPids(p.cgroup).includes(pid)) await sleep(50);
     await sleep(downForMs);
     await launch();

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import { connect } from "node:net";
 import { join } from "node:path";
+import Dockerode from "dockerode";
 import { getContainerRuntimeClient } from "testcontainers";
 
 // The one way into the engine for the whole suite: the client testcontainers builds, so that its discovery
@@ -119,4 +120,10 @@ export function isEngineLost(error: unknown): boolean {
 
 export function unlessEngineLost(error: unknown): void {
   if (!isEngineLost(error)) throw error;
+}
+
+// An engine other than the one the run uses (a private engine a reliability spec started): same client, named host.
+export function dockerApiAt(host: string): Docker {
+  if (!host.startsWith("unix://")) throw new Error(`dockerApiAt: ${host} is not a unix:// socket`);
+  return new Dockerode({ socketPath: host.slice("unix://".length) }) as unknown as Docker;
 }

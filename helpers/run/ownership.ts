@@ -43,8 +43,23 @@ export async function resourcesOfRun(docker: Docker, runId: string): Promise<Own
   return found;
 }
 
+// A resource the engine refuses to remove (a mount still busy after an engine restart, say) is named and skipped,
+// so that one stuck container never keeps the rest of a run on the engine.
 export async function removeRunResources(docker: Docker, runId: string): Promise<string[]> {
-  const found = await resourcesOfRun(docker, runId);
-  for (const resource of found) await resource.remove().catch(ignoreGoneOrInUse);
-  return found.map(({ description }) => description);
+  const removed: string[] = [];
+  for (const { description, remove } of await resourcesOfRun(docker, runId)) {
+    const refused = await remove().then(
+      () => undefined,
+      (error: { statusCode?: number; message?: string }) => {
+        try {
+          ignoreGoneOrInUse(error);
+          return undefined;
+        } catch {
+          return (error.message ?? String(error)).split("\n")[0]!.trim();
+        }
+      },
+    );
+    removed.push(refused ? `${description} (could not remove: ${refused})` : description);
+  }
+  return removed;
 }

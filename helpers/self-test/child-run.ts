@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { readdir, readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { dockerApi } from "../engine/client.ts";
+import { dockerApi, dockerApiAt } from "../engine/client.ts";
 import { resourcesOfRun } from "../run/ownership.ts";
 
 export interface ChildRun {
@@ -50,8 +50,9 @@ export function startChildRun(command: string[], env: NodeJS.ProcessEnv = {}): C
 
 export const vitestCommand = (...args: string[]) => ["node_modules/vitest/vitest.mjs", "run", ...args];
 
-export async function engineLeftovers(runId: string): Promise<string[]> {
-  return (await resourcesOfRun(await dockerApi(), runId)).map(({ description }) => description);
+export async function engineLeftovers(runId: string, host?: string): Promise<string[]> {
+  const docker = host ? dockerApiAt(host) : await dockerApi();
+  return (await resourcesOfRun(docker, runId)).map(({ description }) => description);
 }
 
 // The guardian names its run on its command line.
