@@ -1,0 +1,44 @@
+import { relative } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Docker } from "../../helpers/engine/client.ts";
+import { imageBuiltFrom } from "../../images/engine-build.ts";
+import { ROOT, type Mutant } from "./declarations.ts";
+
+// Every image a run of this script builds carries its run id, so that it removes exactly those and nobody else's.
+export const MUTANTS_RUN_LABEL = "labs.mutants.run";
+const GONE_WITHIN_MS = 20_000;
+
+export function mutantRef(mutant: Mutant, runId: string): string {
+  return `labs-mutant/${mutant.name}:${runId}`;
+}
+
+export async function buildMutant(docker: Docker, mutant: Mutant, runId: string, signal: AbortSignal): Promise<void> {
+  try {
+    await imageBuiltFrom(docker, mutant.folder, {
+      tag: mutantRef(mutant, runId),
+      labels: { [MUTANTS_RUN_LABEL]: runId, "labs.mutant": mutant.name },
+      signal,
+    });
+  } catch (error) {
+    if (signal.aborted) throw error;
+    throw new Error(`${relative(ROOT, mutant.folder)}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+// A lab run's guardian removes its containers a moment after the run ends; until then they hold the image.
+export async function removeMutantImages(docker: Docker, runId: string): Promise<string[]> {
+  const filters = JSON.stringify({ label: [`${MUTANTS_RUN_LABEL}=${runId}`] });
+  const deadline = Date.now() + GONE_WITHIN_MS;
+  let left = await docker.listImages({ filters });
+  while (left.length > 0 && Date.now() < deadline) {
+    for (const { Id } of left) {
+      await docker
+        .getImage(Id)
+        .remove({ force: true })
+        .catch(() => undefined);
+    }
+    left = await docker.listImages({ filters });
+    if (left.length > 0) await sleep(500);
+  }
+  return left.map(({ Id }) => Id);
+}
