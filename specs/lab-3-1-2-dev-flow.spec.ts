@@ -5,7 +5,7 @@ import { Wait, type StartedTestContainer } from "testcontainers";
 import { request } from "undici";
 import { describe, expect, test } from "vitest";
 import { buildImage, disposableName, labImage, type ImageName } from "../helpers/lab/images.ts";
-import { LabContainer, labMySql, nameForRun } from "../helpers/lab/containers.ts";
+import { LabContainer, labMySql, nameForRun, startForFile } from "../helpers/lab/containers.ts";
 import { networkFixture } from "../helpers/lab/network.ts";
 import { dockerApi } from "../helpers/lab/engine.ts";
 import { pullImage, pushImage, registryFixture, registryGet } from "../helpers/lab/registry.ts";
@@ -30,34 +30,30 @@ const lab = test
     return image;
   })
   .extend("network", { scope: "file" }, networkFixture)
-  .extend("db", { scope: "file" }, async ({ network }, { onCleanup }) => {
-    const db = await labMySql(mysqlImage.ref)
-      .withNetworkMode(network.name)
-      .withNetworkAliases("db")
-      .withDatabase("visits")
-      .withUsername("app")
-      .withUserPassword(dbPassword)
-      .withRootPassword(newSecret())
-      .start();
-    onCleanup(async () => {
-      await db.stop();
-    });
-    return db;
-  })
+  .extend("db", { scope: "file" }, async ({ network }, hooks) =>
+    startForFile(
+      labMySql(mysqlImage.ref)
+        .withNetworkMode(network.name)
+        .withNetworkAliases("db")
+        .withDatabase("visits")
+        .withUsername("app")
+        .withUserPassword(dbPassword)
+        .withRootPassword(newSecret()),
+      hooks,
+    ),
+  )
   .extend("registry", { scope: "file" }, registryFixture)
-  .extend("app", { scope: "file" }, async ({ image, network, db }, { onCleanup }): Promise<StartedTestContainer> => {
-    const app = await new LabContainer(image.ref)
-      .withName(nameForRun("visits"))
-      .withNetworkMode(network.name)
-      .withEnvironment({ DB_HOST: "db", DB_USER: "app", DB_PASSWORD: dbPassword, DB_NAME: db.getDatabase() })
-      .withExposedPorts(8000)
-      .withWaitStrategy(Wait.forLogMessage(/visits listening on/))
-      .start();
-    onCleanup(async () => {
-      await app.stop();
-    });
-    return app;
-  });
+  .extend("app", { scope: "file" }, async ({ image, network, db }, hooks) =>
+    startForFile(
+      new LabContainer(image.ref)
+        .withName(nameForRun("visits"))
+        .withNetworkMode(network.name)
+        .withEnvironment({ DB_HOST: "db", DB_USER: "app", DB_PASSWORD: dbPassword, DB_NAME: db.getDatabase() })
+        .withExposedPorts(8000)
+        .withWaitStrategy(Wait.forLogMessage(/visits listening on/)),
+      hooks,
+    ),
+  );
 
 async function getJson(app: StartedTestContainer, path: string) {
   const response = await request(`http://${app.getHost()}:${app.getMappedPort(8000)}${path}`);
