@@ -9,9 +9,9 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
+import { engineAnswers } from "../helpers/engine/client.ts";
 import { addNetwork, cgroupPids, DOCKER28_DIR, ensureDocker28, PIDS_TREE } from "./private-engine-host.ts";
 import { removeCgroups, removeNetwork, unmountUnder } from "./private-engine-host.ts";
 
@@ -59,15 +59,7 @@ function layout(name: string) {
 
 const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 
-const ping = (socket: string) =>
-  new Promise<boolean>((resolve) => {
-    const req = request({ socketPath: socket, path: "/_ping", timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on("error", () => resolve(false)).on("timeout", () => req.destroy());
-    req.end();
-  });
+const ping = (socket: string) => engineAnswers(`unix://${socket}`, 2000);
 
 export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngine> {
   const p = layout(o.name);
@@ -155,11 +147,21 @@ export async function stopPrivateEngine(name: string, quiet = false): Promise<vo
   if (!quiet) console.error(`${name}: stopped and removed in ${seconds(started)}`);
 }
 
+// The CLI's context, or a DOCKER_HOST meant for another engine, must never pick the engine a copy reads or writes.
+function at(host: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: host };
+  delete env.DOCKER_CONTEXT;
+  return env;
+}
+
 /** Streams `docker save` from one engine into `docker load` of another: no registry can be pulled from here. */
 export async function copyImages(fromHost: string, toHost: string, refs: string[]): Promise<void> {
   if (!refs.length) throw new Error("copyImages: name at least one image");
-  const save = spawn("docker", ["-H", fromHost, "save", ...refs], { stdio: ["ignore", "pipe", "inherit"] });
-  const load = spawn("docker", ["-H", toHost, "load", "-q"], { stdio: [save.stdout, 2, "inherit"] });
+  const save = spawn("docker", ["-H", fromHost, "save", ...refs], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: at(fromHost),
+  });
+  const load = spawn("docker", ["-H", toHost, "load", "-q"], { stdio: [save.stdout, 2, "inherit"], env: at(toHost) });
   // "exit", not "close": save's stdout belongs to load, so this process never sees it close.
   const codes = await Promise.all([save, load].map((c) => new Promise((done) => c.on("exit", done))));
   if (codes.some((c) => c !== 0))

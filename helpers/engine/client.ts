@@ -122,6 +122,19 @@ export function unlessEngineLost(error: unknown): void {
   if (!isEngineLost(error)) throw error;
 }
 
+// Whether an engine answers its API at `host` (unix:// or tcp://): a socket file proves nothing, since a killed
+// engine leaves its socket behind. For whoever starts an engine and waits for it, before any client is kept.
+export function engineAnswers(host: string, timeoutMs: number): Promise<boolean> {
+  const url = new URL(host.replace(/^tcp:/, "http:"));
+  const target = host.startsWith("unix://")
+    ? { socketPath: host.slice("unix://".length) }
+    : { host: url.hostname, port: Number(url.port || 2375) };
+  return new Dockerode({ ...target, timeout: timeoutMs }).ping().then(
+    () => true,
+    () => false,
+  );
+}
+
 // An engine other than the one the run uses (a private engine a reliability spec started): same client, named host.
 export function dockerApiAt(host: string): Docker {
   if (!host.startsWith("unix://")) throw new Error(`dockerApiAt: ${host} is not a unix:// socket`);
