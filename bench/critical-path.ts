@@ -3,6 +3,7 @@
 // for it: its slowest container getting ready plus the windows it must sample, everything else being overhead.
 import { basename } from "node:path";
 import type { Seen } from "./engine-watch.ts";
+import type { ProcessTreeSampler } from "./process-tree.ts";
 import type { ModuleTiming } from "./timing-reporter.ts";
 
 // Engine events and the main process's reporter clock agree to a few milliseconds; the reporter hears of a file
@@ -25,7 +26,6 @@ export interface LabPath {
   toFirstCreateMs: number;
   allReadyMs: number;
   afterReadyMs: number;
-  neverReady: number;
 }
 
 const readyMs = ({ createdAt, readyAt }: Seen) =>
@@ -75,7 +75,6 @@ export function labPath(module: ModuleTiming, containers: Seen[], windowsMs: num
     toFirstCreateMs: containers.length ? firstCreate - module.queuedAt : 0,
     allReadyMs: ready.length ? lastReady - firstCreate : 0,
     afterReadyMs: ready.length ? endedAt - lastReady : 0,
-    neverReady: containers.length - ready.length,
   };
 }
 
@@ -89,6 +88,10 @@ export interface RunFigures {
   afterFilesMs: number;
   runnerPeakKb: number;
   treePeakKb: number;
+  // CPU seconds the runner used, and the machine's mean 1-minute load average while it ran: on a shared engine the
+  // first says what the suite costs, the second how far its wall times are stretched by others.
+  runnerCpuMs: number;
+  load: number;
   setupContainers: number;
   guessed: number;
 }
@@ -98,7 +101,7 @@ interface Run {
   exitedAt: number;
   modules: ModuleTiming[];
   containers: Seen[];
-  memory: { peakKb: (key: "runnerKb" | "treeKb", from?: number, to?: number) => number };
+  tree: ProcessTreeSampler;
 }
 
 export function figures(run: Run, windowsMs: (lab: string) => number): RunFigures {
@@ -107,7 +110,7 @@ export function figures(run: Run, windowsMs: (lab: string) => number): RunFigure
     .sort((a, b) => a.queuedAt - b.queuedAt)
     .map((module) => ({
       ...labPath(module, owned.get(module) ?? [], windowsMs(labName(module.moduleId)), run.exitedAt),
-      runnerPeakKb: run.memory.peakKb("runnerKb", module.queuedAt, module.endedAt ?? run.exitedAt),
+      runnerPeakKb: run.tree.peak("runnerKb", module.queuedAt, module.endedAt ?? run.exitedAt),
     }));
   const longest = labs.reduce<LabPath | undefined>((a, b) => (a && a.criticalMs >= b.criticalMs ? a : b), undefined);
   const wallMs = run.exitedAt - run.launchedAt;
@@ -118,8 +121,10 @@ export function figures(run: Run, windowsMs: (lab: string) => number): RunFigure
     aboveMs: wallMs - (longest?.criticalMs ?? 0),
     beforeFilesMs: Math.min(...run.modules.map(({ queuedAt }) => queuedAt)) - run.launchedAt,
     afterFilesMs: run.exitedAt - Math.max(...run.modules.map(({ endedAt }) => endedAt ?? run.exitedAt)),
-    runnerPeakKb: run.memory.peakKb("runnerKb"),
-    treePeakKb: run.memory.peakKb("treeKb"),
+    runnerPeakKb: run.tree.peak("runnerKb"),
+    treePeakKb: run.tree.peak("treeKb"),
+    runnerCpuMs: run.tree.peak("runnerCpuMs"),
+    load: run.tree.samples.reduce((sum, { load }) => sum + load, 0) / Math.max(1, run.tree.samples.length),
     setupContainers: beforeFiles.length,
     guessed,
   };

@@ -1,9 +1,10 @@
 // What `npm run bench` prints: per lab and per run the critical path and the wall time above it, the runner's peak
 // memory, the baseline and the targets, each figure the median of the rounds with its spread beside it: the engine
 // is shared and its timings are noisy.
+import { availableParallelism } from "node:os";
 import type { RunFigures } from "./critical-path.ts";
 import type { Seen } from "./engine-watch.ts";
-import { SAMPLE_MS } from "./memory.ts";
+import { SAMPLE_MS } from "./process-tree.ts";
 import { PROBE_EVERY_MS } from "./probe.ts";
 
 export const TARGETS = { aboveCriticalMs: 1_000, wholeLabsMs: 20_000, runnerKb: 300 * 1024 };
@@ -95,14 +96,23 @@ export function runTable(
 }
 
 export function runNotes(rounds: RunFigures[]): string {
-  const neverReady = rounds.flatMap((round) => round.labs).reduce((n, lab) => n + lab.neverReady, 0);
+  const each = (pick: (round: RunFigures) => number, unit = s) => spread(rounds.map(pick), unit);
+  const all = rounds.flatMap((round) => round.labs.flatMap(({ containers }) => containers));
+  const neverReady = [...new Set(all.filter(({ readyAt }) => readyAt === undefined).map(shortName))];
   const guessed = Math.max(...rounds.map((round) => round.guessed));
+  const load = each(
+    (round) => round.load,
+    (value) => value.toFixed(1),
+  );
   return [
-    `Before the first spec file: ${spread(rounds.map((round) => round.beforeFilesMs))} s (vitest start, global setup, ` +
-      `${rounds[0]!.setupContainers} container(s) of its own); after the last: ` +
-      `${spread(rounds.map((round) => round.afterFilesMs))} s.`,
-    `Whole process tree (guardian, Chromium): ${megabytes(rounds.map((round) => round.treePeakKb))} MB.`,
-    ...(neverReady ? [`${neverReady} container(s) never answered the probe (left out of the critical path).`] : []),
+    `Before the first spec file: ${each((round) => round.beforeFilesMs)} s (vitest start, global setup, ` +
+      `${rounds[0]!.setupContainers} container(s) of its own); after the last: ${each((round) => round.afterFilesMs)} s.`,
+    `Runner CPU time: ${each((round) => round.runnerCpuMs)} s; the machine's 1-minute load average while it ran: ` +
+      `${load} on ${availableParallelism()} cores.`,
+    `Whole process tree (guardian, Chromium): ${each((round) => round.treePeakKb, mb)} MB.`,
+    ...(neverReady.length
+      ? [`Never answered the probe before it stopped (left out of the critical path): ${neverReady.join(", ")}.`]
+      : []),
     ...(guessed ? [`${guessed} container(s) without a testcontainers session placed by time alone.`] : []),
   ].join(" ");
 }

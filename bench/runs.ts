@@ -1,4 +1,4 @@
-// The timed runs: a suite run under vitest (its memory sampled, its containers watched and probed, its spec files
+// The timed runs: a suite run under vitest (its process tree sampled, its containers watched and probed, its spec files
 // timed) and the bash baseline. Each is timed from launch to exit, the way a person at a terminal waits for it.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { RUN_LINE } from "../helpers/run/identity.ts";
 import { vitestCommand } from "../helpers/self-test/child-run.ts";
 import { EngineWatch, type Seen } from "./engine-watch.ts";
-import { MemorySampler } from "./memory.ts";
+import { ProcessTreeSampler } from "./process-tree.ts";
 import type { ModuleTiming } from "./timing-reporter.ts";
 
 const ROOT = join(import.meta.dirname, "..");
@@ -53,13 +53,13 @@ export interface SuiteRun extends Finished {
   runId?: string;
   modules: ModuleTiming[];
   containers: Seen[];
-  memory: MemorySampler;
+  tree: ProcessTreeSampler;
 }
 
 // One vitest run of the labs project; `reporter` is the one the command being measured uses.
 export async function runSuite(reporter: string, specs: string[] = []): Promise<SuiteRun> {
   const out = mkdtempSync(join(tmpdir(), "labs-bench-"));
-  const memory = new MemorySampler();
+  const tree = new ProcessTreeSampler();
   const watch = new EngineWatch();
   try {
     await watch.start();
@@ -67,13 +67,13 @@ export async function runSuite(reporter: string, specs: string[] = []): Promise<
     const env = { ...ENV, BENCH_TIMINGS: join(out, "timings.json"), FORCE_COLOR: "0", NO_COLOR: "1" };
     let runId: string | undefined;
     const finished = await launch(process.execPath, [...args, ...specs], env, {
-      onPid: (pid) => memory.start(pid),
+      onPid: (pid) => tree.start(pid),
       onOutput: (output) => {
         runId ??= output.match(RUN_LINE)?.[1];
         if (runId) watch.follow(runId);
       },
     });
-    memory.stop();
+    tree.stop();
     const containers = await watch.stop();
     let modules: ModuleTiming[] = [];
     try {
@@ -81,9 +81,9 @@ export async function runSuite(reporter: string, specs: string[] = []): Promise<
     } catch {
       // a run that ended before its reporters did: reported as failed by its exit code
     }
-    return { ...finished, runId, modules, containers, memory };
+    return { ...finished, runId, modules, containers, tree };
   } finally {
-    memory.stop();
+    tree.stop();
     rmSync(out, { recursive: true, force: true });
   }
 }
