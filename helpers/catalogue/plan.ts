@@ -6,6 +6,8 @@ export interface ResolvedImage {
   official: string;
   ref: string;
   id: string;
+  // The registry's digest of what was pulled (the RepoDigest under the reference run); none for a local build.
+  digest?: string;
   standInFor?: string;
   lacks: string[];
 }
@@ -48,5 +50,23 @@ export function describeImage(image: ResolvedImage): string {
     : image.ref === image.official
       ? "official image"
       : "substitute named by LABS_IMAGE_MAP";
-  return `${image.official} -> ${image.ref} (${id}) ${kind}`;
+  return `${image.official} -> ${image.ref} (${id}${image.digest ? `, digest ${image.digest}` : ""}) ${kind}`;
+}
+
+// The RepoDigest an engine recorded for `ref`'s repository: an image pushed elsewhere too has others.
+export function digestFor(ref: string, repoDigests: readonly string[] | undefined): string | undefined {
+  const { registry, repository } = parseReference(ref);
+  const own = (repoDigests ?? [])
+    .map((named) => parseReference(named))
+    .find((named) => named.registry === registry && named.repository === repository);
+  return own?.digest;
+}
+
+// LABS_IMAGES=auto's one line on why it runs stand-ins: images that failed alike are named together.
+export function autoFallbackLine(unavailable: ReadonlyMap<string, string>): string | undefined {
+  if (unavailable.size === 0) return undefined;
+  const byReason = new Map<string, string[]>();
+  for (const [official, reason] of unavailable) byReason.set(reason, [...(byReason.get(reason) ?? []), official]);
+  const why = [...byReason].map(([reason, officials]) => `${officials.join(", ")} (${reason})`).join("; ");
+  return `images: auto runs stand-ins, as the engine cannot pull ${why}`;
 }

@@ -5,7 +5,8 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { catalogueEntry, type StandIn } from "./entries.ts";
-import { registryHostOf, standInFacts, type Plan, type ResolvedImage } from "./plan.ts";
+import { digestFor, registryHostOf, standInFacts, type Plan, type ResolvedImage } from "./plan.ts";
+import { parseReference } from "./reference.ts";
 
 export class SetupError extends Error {}
 
@@ -60,13 +61,26 @@ export async function resolveImage(docker: Docker, plan: Plan, platform?: string
       await followProgress(docker, await docker.pull(plan.ref, platform ? { platform } : {}));
       info = await inspect();
     } catch (error) {
-      throw new SetupError(
-        `Could not pull ${plan.ref} (for ${plan.official}) from ${registryHostOf(plan.ref)}: ${firstLine(error)}. ` +
-          "With no registry, use LABS_IMAGES=local and `npm run images:build`.",
-      );
+      throw new SetupError(await pullFailure(docker, plan, firstLine(error)));
     }
   }
-  return { official: plan.official, ref: plan.ref, id: info.Id, ...standInFacts(info.Config?.Labels ?? undefined) };
+  const digest = digestFor(plan.ref, info.RepoDigests);
+  const facts = standInFacts(info.Config?.Labels ?? undefined);
+  return { official: plan.official, ref: plan.ref, id: info.Id, ...(digest ? { digest } : {}), ...facts };
+}
+
+// The engine's error names only the registry it tried last: a Docker Hub image went to the engine's mirrors first,
+// and a mirror that is down is what the user has to fix.
+async function pullFailure(docker: Docker, plan: Plan, why: string): Promise<string> {
+  const image = plan.ref === plan.official ? plan.ref : `${plan.ref} (for ${plan.official})`;
+  const registry = registryHostOf(plan.ref);
+  const hub = parseReference(plan.ref).registry === "docker.io";
+  const mirrors: string[] = hub ? ((await docker.info().catch(() => undefined))?.RegistryConfig?.Mirrors ?? []) : [];
+  const instead = "or run the stand-ins: LABS_IMAGES=auto builds the ones it lacks";
+  return mirrors.length
+    ? `Could not pull ${image} through the engine's registry mirror ${mirrors.join(", ")} nor from ${registry}: ` +
+        `${why}. Start the mirror (or take it out of the engine's registry-mirrors), ${instead}.`
+    : `Could not pull ${image} from ${registry}: ${why}. Let the engine reach ${registry}, ${instead}.`;
 }
 
 // Lab 3-1 runs mysql:5.7 as LABS_PLATFORM (the book's linux/amd64): one throwaway container proves the engine can.

@@ -1,5 +1,5 @@
 import type { TestProject } from "vitest/node";
-import { planImages, describeImage } from "../catalogue/plan.ts";
+import { autoFallbackLine, planImages, describeImage } from "../catalogue/plan.ts";
 import type { StandIn } from "../catalogue/entries.ts";
 import {
   assertPlatformRuns,
@@ -40,8 +40,8 @@ export default async function setup(project: TestProject) {
     const [source, map, platform] = [imageSourceFrom(), imageMapFrom(), labPlatform()];
     const selected = await imagesOfSelectedSpecs(project);
     const unavailable = source === "auto" ? await officialAvailability(docker, selected) : new Map<string, string>();
-    for (const [official, reason] of unavailable)
-      console.log(`images: auto uses the stand-in for ${official}: the engine cannot pull it (${reason})`);
+    const fallback = autoFallbackLine(unavailable);
+    if (fallback) console.log(fallback);
     disableRyukWithoutDockerHub(source, selected, unavailable);
     const swept = await sweepEndedRuns(docker);
     if (swept.length) console.log(`sweep: removed what ended runs left behind: ${swept.join("; ")}`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CATALOGUE, catalogueEntry } from "../../helpers/catalogue/entries.ts";
-import { describeImage, planImages, standInFacts } from "../../helpers/catalogue/plan.ts";
+import { autoFallbackLine, describeImage, digestFor, planImages, standInFacts } from "../../helpers/catalogue/plan.ts";
 import { imageMapFrom, imageSourceFrom } from "../../helpers/catalogue/settings.ts";
 
 const noRegistry = () => false;
@@ -97,5 +97,44 @@ describe("image resolution", () => {
     expect(describeImage({ ...standIn, ref: "nginx:1.18", standInFor: undefined })).toBe(
       "nginx:1.18 -> nginx:1.18 (cccccccccccc) official image",
     );
+  });
+
+  it("states the registry digest of a pulled image, and keeps its stand-in label", () => {
+    const pulled = {
+      official: "nginx:1.18",
+      ref: "nginx:1.18",
+      id: `sha256:${"c".repeat(64)}`,
+      digest: `sha256:${"d".repeat(64)}`,
+      standInFor: "nginx:1.18",
+      lacks: [],
+    };
+    expect(describeImage(pulled)).toBe(
+      `nginx:1.18 -> nginx:1.18 (cccccccccccc, digest sha256:${"d".repeat(64)}) stand-in for nginx:1.18`,
+    );
+  });
+
+  it("takes the digest recorded for the repository the image was pulled from", () => {
+    const [own, other] = [`sha256:${"1".repeat(64)}`, `sha256:${"2".repeat(64)}`];
+    const repoDigests = [`127.0.0.1:5000/library/nginx@${other}`, `nginx@${own}`];
+    expect(digestFor("nginx:1.18", repoDigests)).toBe(own);
+    expect(digestFor("docker.io/library/nginx:1.18", repoDigests)).toBe(own);
+    expect(digestFor("127.0.0.1:5000/library/nginx:1.18", repoDigests)).toBe(other);
+    expect(digestFor("labs-stand-in/nginx:1.18", repoDigests)).toBeUndefined();
+    expect(digestFor("labs-stand-in/nginx:1.18", undefined)).toBeUndefined();
+  });
+
+  it("says in one line why auto runs stand-ins, naming alike failures together", () => {
+    const hub = 'Get "https://registry-1.docker.io/v2/": no such host';
+    const gcr = 'Get "https://gcr.io/v2/": no such host';
+    const unavailable = new Map([
+      ["nginx:1.18", hub],
+      ["gcr.io/cadvisor/cadvisor:v0.46.0", gcr],
+      ["mysql:5.7", hub],
+    ]);
+    expect(autoFallbackLine(unavailable)).toBe(
+      `images: auto runs stand-ins, as the engine cannot pull nginx:1.18, mysql:5.7 (${hub}); ` +
+        `gcr.io/cadvisor/cadvisor:v0.46.0 (${gcr})`,
+    );
+    expect(autoFallbackLine(new Map())).toBeUndefined();
   });
 });
