@@ -19,7 +19,10 @@ function imagesNamedIn(file: string, seen: Set<string>): string[] {
 export async function imagesOfSelectedSpecs(project: TestProject): Promise<StandIn[]> {
   const filters = (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern;
   const { testFiles } = await project.globTestFiles(filters?.length ? filters : undefined);
+  return imagesOfSpecFiles(testFiles);
+}
+
+export function imagesOfSpecFiles(files: string[]): StandIn[] {
   const seen = new Set<string>();
-  const named = new Set(testFiles.flatMap((file) => imagesNamedIn(file, seen)).map((ref) => catalogueEntry(ref)));
-  return [...named];
+  return [...new Set(files.flatMap((file) => imagesNamedIn(resolve(file), seen)).map((ref) => catalogueEntry(ref)))];
 }

@@ -1,0 +1,68 @@
+import { posix } from "node:path";
+import type { Docker } from "../engine/client.ts";
+import { RegistryUpload, type Descriptor } from "./registry-upload.ts";
+import { tarEntries, wholeBody } from "./saved-images.ts";
+
+export interface MirrorCopy {
+  source: string; // the image on the engine, e.g. labs-stand-in/nginx:1.18
+  repository: string; // where the mirror serves it, e.g. library/nginx
+  tag: string;
+}
+
+const OCI = {
+  manifest: "application/vnd.oci.image.manifest.v1+json",
+  config: "application/vnd.oci.image.config.v1+json",
+  layer: "application/vnd.oci.image.layer.v1.tar",
+};
+// Every layer is sent once, here, and mounted into each repository that uses it.
+const LAYERS = "labs-mirror/layers";
+
+interface Saved {
+  Config: string;
+  RepoTags: string[] | null;
+  Layers: string[];
+}
+
+// The images as the engine exports them, in one `docker save`: a base layer that several images share is in it once
+// (the others hold a symlink to it). The config goes over byte for byte, so the image id and every label
+// (labs.stand-in.* among them) are the same on the engine that pulls it.
+export async function pushToMirror(
+  docker: Docker,
+  registry: string,
+  copies: MirrorCopy[],
+): Promise<Map<string, string>> {
+  const upload = new RegistryUpload(registry);
+  const layers = new Map<string, Descriptor>();
+  const links = new Map<string, string>();
+  const files = new Map<string, Buffer>();
+  // dockerode's GET /images/get for several names at once; its type declarations know only the one-image form.
+  const save = docker as unknown as { getImages(options: { names: string[] }): Promise<AsyncIterable<Buffer>> };
+  const saved = await save.getImages({ names: copies.map(({ source }) => source) });
+  for await (const entry of tarEntries(saved)) {
+    if (entry.path.endsWith("/layer.tar") && entry.type === "file") {
+      layers.set(entry.path, await upload.streamBlob(LAYERS, entry.body, OCI.layer));
+    } else if (entry.path.endsWith("/layer.tar") && entry.type === "symlink") {
+      links.set(entry.path, posix.join(posix.dirname(entry.path), entry.linkTarget));
+    } else if (entry.type === "file" && !entry.path.includes("/")) {
+      files.set(entry.path, await wholeBody(entry));
+    }
+  }
+  const manifest = JSON.parse(files.get("manifest.json")?.toString() ?? "[]") as Saved[];
+  const digests = new Map<string, string>();
+  for (const { source, repository, tag } of copies) {
+    const image = manifest.find(({ RepoTags }) => RepoTags?.includes(source));
+    const config = image && files.get(image.Config);
+    if (!image || !config) throw new Error(`docker save did not export ${source}`);
+    const parts = image.Layers.map((path) => layers.get(links.get(path) ?? path));
+    if (parts.some((part) => !part)) throw new Error(`docker save exported ${source} without all of its layers`);
+    for (const part of parts) await upload.mountBlob(repository, part!.digest, LAYERS);
+    const oci = {
+      schemaVersion: 2,
+      mediaType: OCI.manifest,
+      config: await upload.putBlob(repository, config, OCI.config),
+      layers: parts,
+    };
+    digests.set(source, await upload.putManifest(repository, tag, oci, OCI.manifest));
+  }
+  return digests;
+}

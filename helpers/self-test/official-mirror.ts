@@ -1,0 +1,103 @@
+// The official path without Docker Hub: a registry on 127.0.0.1 holds the stand-ins under their official repository
+// names, and a throwaway engine uses it as its registry mirror, so `LABS_IMAGES=official` pulls every image by its
+// official name. Official names exist only in that registry and on that engine, and go with them; the default
+// engine only exports the stand-ins it already has.
+import { catalogueEntry } from "../catalogue/entries.ts";
+import { parseReference } from "../catalogue/reference.ts";
+import { dockerApi } from "../engine/client.ts";
+import { privateEngineNames, startPrivateEngine, stopPrivateEngine } from "../../scripts/private-engine.ts";
+import type { EngineKind } from "../../scripts/private-engine.ts";
+import { pushToMirror, type MirrorCopy } from "./mirror-push.ts";
+import { startMirrorRegistry } from "./mirror-registry.ts";
+
+export interface OfficialMirror extends AsyncDisposable {
+  host: string; // the mirror engine's DOCKER_HOST
+  mirrorUrl: string;
+  imageMap: Record<string, string>; // LABS_IMAGE_MAP for the images Docker Hub's mirror cannot stand for
+  env: NodeJS.ProcessEnv; // what `npm run labs` needs to run the official path through the mirror
+  copies: (MirrorCopy & { official: string; digest: string })[];
+  timings: { registryS: number; pushS: number; engineS: number };
+  manifestsServed(): Promise<string[]>;
+  stopRegistry(): Promise<void>;
+}
+
+const ENGINE_NAME = /^mirror-(\d+)-\d+$/;
+let started = 0;
+
+function alive(pid: number): boolean {
+  try {
+    return process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+// A mirror engine whose owner was killed still runs, holding official names: the next owner stops it.
+async function stopAbandonedMirrors(): Promise<void> {
+  for (const name of privateEngineNames()) {
+    const owner = Number(ENGINE_NAME.exec(name)?.[1]);
+    if (owner && !alive(owner)) await stopPrivateEngine(name, true);
+  }
+}
+
+// A registry mirror serves Docker Hub names only: an image of another registry keeps its host as the first part
+// of its path at the mirror, apart from Docker Hub's namespace, and the run is pointed at it by LABS_IMAGE_MAP.
+function mirrorPath(official: string): { repository: string; tag: string; viaMap: boolean } {
+  const { registry, repository, tag = "latest" } = parseReference(official);
+  return registry === "docker.io"
+    ? { repository, tag, viaMap: false }
+    : { repository: `${registry}/${repository}`, tag, viaMap: true };
+}
+
+const since = (start: number) => Number(((performance.now() - start) / 1000).toFixed(1));
+
+export async function startOfficialMirror(
+  officials: string[],
+  engine: EngineKind = "docker20",
+): Promise<OfficialMirror> {
+  await stopAbandonedMirrors();
+  let start = performance.now();
+  const registry = await startMirrorRegistry(await dockerApi());
+  const registryS = since(start);
+  try {
+    const wanted = officials.map((official) => ({ official, ...mirrorPath(official) }));
+    const copies = wanted.map((entry) => ({ ...entry, source: catalogueEntry(entry.official).standIn }));
+    start = performance.now();
+    const digests = await pushToMirror(await dockerApi(), registry.url, copies);
+    const pushS = since(start);
+    const at = registry.url.replace(/^http:\/\//, "");
+    const imageMap = Object.fromEntries(
+      copies
+        .filter(({ viaMap }) => viaMap)
+        .map(({ official, repository, tag }) => [official, `${at}/${repository}:${tag}`]),
+    );
+    start = performance.now();
+    const name = `mirror-${process.pid}-${++started}`;
+    const mirrorEngine = await startPrivateEngine({ name, engine, registryMirror: registry.url, quiet: true });
+    const engineS = since(start);
+    const stop = async () => {
+      await mirrorEngine.stop();
+      await registry.stop();
+    };
+    return {
+      host: mirrorEngine.host,
+      mirrorUrl: registry.url,
+      imageMap,
+      // The mirror holds no Ryuk image: the suite's guardian and audit do Ryuk's job here (see the README).
+      env: {
+        DOCKER_HOST: mirrorEngine.host,
+        LABS_IMAGES: "official",
+        LABS_IMAGE_MAP: JSON.stringify(imageMap),
+        TESTCONTAINERS_RYUK_DISABLED: "true",
+      },
+      copies: copies.map((copy) => ({ ...copy, digest: digests.get(copy.source)! })),
+      timings: { registryS, pushS, engineS },
+      manifestsServed: registry.manifestsServed,
+      stopRegistry: registry.stop,
+      [Symbol.asyncDispose]: stop,
+    };
+  } catch (error) {
+    await registry.stop();
+    throw error;
+  }
+}
