@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { existsSync, realpathSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { dockerApi, dockerApiAt } from "../engine/client.ts";
 import { resourcesOfRun } from "../run/ownership.ts";
@@ -49,6 +51,15 @@ export function startChildRun(command: string[], env: NodeJS.ProcessEnv = {}): C
 }
 
 export const vitestCommand = (...args: string[]) => ["node_modules/vitest/vitest.mjs", "run", ...args];
+
+// `npm …` exactly as a user types it, run by this Node: npm's own CLI script, wherever npm is installed.
+export function npmCommand(...args: string[]): string[] {
+  const onPath = (process.env.PATH ?? "").split(":").map((dir) => join(dir, "npm"));
+  const cli =
+    process.env.npm_execpath ?? onPath.filter((file) => existsSync(file)).map((file) => realpathSync(file))[0];
+  if (!cli) throw new Error("npm is not on PATH");
+  return [cli, ...args];
+}
 
 export async function engineLeftovers(runId: string, host?: string): Promise<string[]> {
   const docker = host ? dockerApiAt(host) : await dockerApi();
