@@ -39,11 +39,19 @@ interface JsonReport {
   }[];
 }
 
+// The JSON report keeps only each error's stack, and expect.poll and .rejects/.resolves give their AssertionError
+// the stack of the expect call, which reads "Error: …": their messages are still expect's own ("expected … to …",
+// "promise resolved … instead of rejecting").
+const ASSERTION = /^\w*AssertionError\b|^Error: (.*\b)?(expected .+ to |promise (resolved|rejected) .+ instead of )/;
+const TIMEOUT =
+  /^(TestTimeoutError|HookTimeoutError)\b|^Error: ((Test|Hook) timed out in |expect\.poll\(\) \w+ didn't resolve in time)/;
+
 // vitest passes a fixture's error on unchanged, so where it was thrown tells a step's own error from its setup's:
 // the step's body runs from its `lab(` line up to the next step's.
 function kindOf(stack: string, file: string, body: [number, number]): FailureKind {
-  if (/^\w*AssertionError\b/.test(stack)) return "assertion";
-  if (/^(TestTimeoutError|HookTimeoutError)\b|^Error: (Test|Hook) timed out in/.test(stack)) return "timeout";
+  const firstLine = stack.split("\n")[0]!;
+  if (ASSERTION.test(firstLine)) return "assertion";
+  if (TIMEOUT.test(firstLine)) return "timeout";
   const lines = [...stack.matchAll(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:(\\d+):\\d+`, "g"))];
   const inBody = lines.some(([, line]) => Number(line) >= body[0] && Number(line) < body[1]);
   return inBody ? "error" : "setup error";
