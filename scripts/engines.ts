@@ -1,0 +1,119 @@
+// The labs on every engine CI can start here, one after the other: the default engine (DOCKER_HOST or the default
+// socket), then private Docker 28 engines beside it with the classic and with the containerd image store, each with
+// the stand-ins copied in from the default engine and stopped (its data root removed) however the run ends.
+// Prints and writes reports/engines.md: engine × lab, passed / failed / not applicable; exits 1 unless all green.
+//
+// node scripts/engines.ts [--engines default,docker28,docker28-containerd] [spec filter ...]
+import { mkdir, writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { CATALOGUE } from "../helpers/catalogue/entries.ts";
+import { copyImages, startPrivateEngine } from "./private-engine.ts";
+import { engineName, stopOrphans } from "./engines/orphans.ts";
+import type { EngineOptions } from "./private-engine.ts";
+import { runLabs } from "./engines/run-labs.ts";
+import { matrixMarkdown, problemsOf, type EngineRun } from "./engines/table.ts";
+
+const ENGINES = {
+  default: undefined,
+  docker28: { engine: "docker28", containerdStore: false },
+  "docker28-containerd": { engine: "docker28", containerdStore: true },
+} satisfies Record<string, Pick<EngineOptions, "engine" | "containerdStore"> | undefined>;
+type EngineName = keyof typeof ENGINES;
+
+const REPORT = "reports/engines.md";
+const PREFIX = "matrix";
+// The labs run on the stand-ins everywhere: no registry answers here, and every engine gets the same images.
+const LABS_ENV = { LABS_IMAGES: "local", TESTCONTAINERS_RYUK_DISABLED: "true" };
+const cancel = new AbortController();
+const since = (start: number) => (performance.now() - start) / 1000;
+const say = (line: string) => console.log(`\n== engines: ${line}`);
+
+function options(argv: string[]): { engines: EngineName[]; filters: string[] } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { engines: { type: "string", default: Object.keys(ENGINES).join(",") } },
+  });
+  const engines = values.engines.split(",").filter(Boolean);
+  const unknown = engines.filter((name) => !Object.hasOwn(ENGINES, name));
+  if (unknown.length || !engines.length) {
+    throw new Error(`--engines ${values.engines}: pick from ${Object.keys(ENGINES).join(", ")}`);
+  }
+  return { engines: engines as EngineName[], filters: positionals };
+}
+
+async function onDefault(name: string, filters: string[]): Promise<EngineRun> {
+  const host = process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+  say(`${name}: the labs on ${host}`);
+  const run = await runLabs(LABS_ENV, filters, cancel.signal);
+  say(`${name}: labs in ${run.seconds.toFixed(1)} s`);
+  return { name, run, timings: [["labs", run.seconds]] };
+}
+
+async function onPrivate(name: Exclude<EngineName, "default">, filters: string[]): Promise<EngineRun> {
+  const timings: [string, number][] = [];
+  const from = process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+  let start = performance.now();
+  const engine = await startPrivateEngine({
+    name: engineName(PREFIX, name),
+    ...ENGINES[name],
+    quiet: true,
+  }).catch((error: Error) => error);
+  if (engine instanceof Error) return { name, error: `did not start: ${engine.message.split("\n")[0]}`, timings };
+  try {
+    timings.push(["start", since(start)]);
+    say(`${name}: ${ENGINES[name].engine} started in ${since(start).toFixed(1)} s on ${engine.host}`);
+    start = performance.now();
+    await copyImages(
+      from,
+      engine.host,
+      CATALOGUE.map(({ standIn }) => standIn),
+    );
+    timings.push(["copy", since(start)]);
+    say(`${name}: stand-ins copied from ${from} in ${since(start).toFixed(1)} s`);
+    if (cancel.signal.aborted) throw new Error("interrupted");
+    const run = await runLabs({ ...LABS_ENV, DOCKER_HOST: engine.host }, filters, cancel.signal);
+    timings.push(["labs", run.seconds]);
+    say(`${name}: labs in ${run.seconds.toFixed(1)} s`);
+    return { name, run, timings };
+  } catch (error) {
+    return { name, error: (error as Error).message.split("\n")[0], timings };
+  } finally {
+    start = performance.now();
+    await engine.stop();
+    timings.push(["stop", since(start)]);
+    say(`${name}: stopped and its data root removed in ${since(start).toFixed(1)} s`);
+  }
+}
+
+async function main(): Promise<number> {
+  const { engines, filters } = options(process.argv.slice(2));
+  await stopOrphans(PREFIX, say);
+  const runs: EngineRun[] = [];
+  for (const name of engines) {
+    if (cancel.signal.aborted) break;
+    runs.push(name === "default" ? await onDefault(name, filters) : await onPrivate(name, filters));
+  }
+  const table = matrixMarkdown(runs);
+  await mkdir("reports", { recursive: true });
+  await writeFile(REPORT, `# The labs on each engine\n\n${table}`);
+  console.log(`\n${table}\n(written to ${REPORT})`);
+  if (cancel.signal.aborted) return 130;
+  return runs.some((run) => problemsOf(run).length > 0) ? 1 : 0;
+}
+
+// Ctrl-C reaches the labs' own process too; either way the labs stop, then the engine that ran them.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (!cancel.signal.aborted) console.error(`engines: ${signal}, stopping the labs and then the engine`);
+    cancel.abort();
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    console.error(`engines: ${error.message}`);
+    process.exit(1);
+  },
+);
