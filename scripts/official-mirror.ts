@@ -23,10 +23,11 @@ async function main(files: string[]): Promise<number> {
   console.log(`official mirror: putting ${officials.join(", ")} into a registry on 127.0.0.1`);
   const mirror = await startOfficialMirror(officials);
   const stopAll = async () => mirror[Symbol.asyncDispose]();
-  const { registryS, pushS, engineS } = mirror.timings;
+  const { registryS, pushS, pushedMB, engineS } = mirror.timings;
   console.log(
-    `official mirror: registry ${mirror.mirrorUrl} up in ${registryS} s, stand-ins put under official names in ` +
-      `${pushS} s, engine ${mirror.host} (registry-mirrors ${mirror.mirrorUrl}, empty data root) up in ${engineS} s`,
+    `official mirror: registry ${mirror.mirrorUrl} up in ${registryS} s; stand-ins put under official names ` +
+      `(${pushedMB} MB of layers) in ${pushS} s, meanwhile engine ${mirror.host} (registry-mirrors ` +
+      `${mirror.mirrorUrl}, empty data root) up in ${engineS} s`,
   );
   let labs: ReturnType<typeof spawn> | undefined;
   for (const signal of ["SIGINT", "SIGTERM"] as const) {

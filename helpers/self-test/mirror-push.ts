@@ -30,7 +30,7 @@ export async function pushToMirror(
   docker: Docker,
   registry: string,
   copies: MirrorCopy[],
-): Promise<Map<string, string>> {
+): Promise<{ digests: Map<string, string>; bytes: number }> {
   const upload = new RegistryUpload(registry);
   const layers = new Map<string, Descriptor>();
   const links = new Map<string, string>();
@@ -64,5 +64,6 @@ export async function pushToMirror(
     };
     digests.set(source, await upload.putManifest(repository, tag, oci, OCI.manifest));
   }
-  return digests;
+  const bytes = [...layers.values()].reduce((sum, { size }) => sum + size, 0);
+  return { digests, bytes };
 }

@@ -16,7 +16,7 @@ export interface OfficialMirror extends AsyncDisposable {
   imageMap: Record<string, string>; // LABS_IMAGE_MAP for the images Docker Hub's mirror cannot stand for
   env: NodeJS.ProcessEnv; // what `npm run labs` needs to run the official path through the mirror
   copies: (MirrorCopy & { official: string; digest: string })[];
-  timings: { registryS: number; pushS: number; engineS: number };
+  timings: { registryS: number; pushS: number; pushedMB: number; engineS: number };
   manifestsServed(): Promise<string[]>;
   stopRegistry(): Promise<void>;
 }
@@ -51,53 +51,69 @@ function mirrorPath(official: string): { repository: string; tag: string; viaMap
 
 const since = (start: number) => Number(((performance.now() - start) / 1000).toFixed(1));
 
+async function timed<T>(work: Promise<T>): Promise<{ value: T; seconds: number }> {
+  const start = performance.now();
+  const value = await work;
+  return { value, seconds: since(start) };
+}
+
 export async function startOfficialMirror(
   officials: string[],
   engine: EngineKind = "docker20",
 ): Promise<OfficialMirror> {
   await stopAbandonedMirrors();
-  let start = performance.now();
-  const registry = await startMirrorRegistry(await dockerApi());
-  const registryS = since(start);
-  try {
-    const wanted = officials.map((official) => ({ official, ...mirrorPath(official) }));
-    const copies = wanted.map((entry) => ({ ...entry, source: catalogueEntry(entry.official).standIn }));
-    start = performance.now();
-    const digests = await pushToMirror(await dockerApi(), registry.url, copies);
-    const pushS = since(start);
-    const at = registry.url.replace(/^http:\/\//, "");
-    const imageMap = Object.fromEntries(
-      copies
-        .filter(({ viaMap }) => viaMap)
-        .map(({ official, repository, tag }) => [official, `${at}/${repository}:${tag}`]),
-    );
-    start = performance.now();
-    const name = `mirror-${process.pid}-${++started}`;
-    const mirrorEngine = await startPrivateEngine({ name, engine, registryMirror: registry.url, quiet: true });
-    const engineS = since(start);
-    const stop = async () => {
-      await mirrorEngine.stop();
-      await registry.stop();
-    };
-    return {
-      host: mirrorEngine.host,
-      mirrorUrl: registry.url,
-      imageMap,
-      // The mirror holds no Ryuk image: the suite's guardian and audit do Ryuk's job here (see the README).
-      env: {
-        DOCKER_HOST: mirrorEngine.host,
-        LABS_IMAGES: "official",
-        LABS_IMAGE_MAP: JSON.stringify(imageMap),
-        TESTCONTAINERS_RYUK_DISABLED: "true",
-      },
-      copies: copies.map((copy) => ({ ...copy, digest: digests.get(copy.source)! })),
-      timings: { registryS, pushS, engineS },
-      manifestsServed: registry.manifestsServed,
-      stopRegistry: registry.stop,
-      [Symbol.asyncDispose]: stop,
-    };
-  } catch (error) {
+  const docker = await dockerApi();
+  const registryStart = performance.now();
+  const registry = await startMirrorRegistry(docker);
+  const registryS = since(registryStart);
+  const copies = officials.map((official) => ({
+    official,
+    ...mirrorPath(official),
+    source: catalogueEntry(official).standIn,
+  }));
+  const name = `mirror-${process.pid}-${++started}`;
+  // The engine needs only the registry's address: it starts while the images go in.
+  const [pushed, engineUp] = await Promise.allSettled([
+    timed(pushToMirror(docker, registry.url, copies)),
+    timed(startPrivateEngine({ name, engine, registryMirror: registry.url, quiet: true })),
+  ]);
+  if (pushed.status === "rejected" || engineUp.status === "rejected") {
+    if (engineUp.status === "fulfilled") await engineUp.value.value.stop();
     await registry.stop();
-    throw error;
+    throw pushed.status === "rejected" ? pushed.reason : (engineUp as PromiseRejectedResult).reason;
   }
+  const { digests, bytes } = pushed.value.value;
+  const mirrorEngine = engineUp.value.value;
+  const at = registry.url.replace(/^http:\/\//, "");
+  const imageMap = Object.fromEntries(
+    copies
+      .filter(({ viaMap }) => viaMap)
+      .map(({ official, repository, tag }) => [official, `${at}/${repository}:${tag}`]),
+  );
+  const stop = async () => {
+    await mirrorEngine.stop();
+    await registry.stop();
+  };
+  return {
+    host: mirrorEngine.host,
+    mirrorUrl: registry.url,
+    imageMap,
+    // The mirror holds no Ryuk image: the suite's guardian and audit do Ryuk's job here (see the README).
+    env: {
+      DOCKER_HOST: mirrorEngine.host,
+      LABS_IMAGES: "official",
+      LABS_IMAGE_MAP: JSON.stringify(imageMap),
+      TESTCONTAINERS_RYUK_DISABLED: "true",
+    },
+    copies: copies.map((copy) => ({ ...copy, digest: digests.get(copy.source)! })),
+    timings: {
+      registryS,
+      pushS: pushed.value.seconds,
+      pushedMB: Math.round(bytes / 1e6),
+      engineS: engineUp.value.seconds,
+    },
+    manifestsServed: registry.manifestsServed,
+    stopRegistry: registry.stop,
+    [Symbol.asyncDispose]: stop,
+  };
 }
