@@ -6,7 +6,11 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { NOT_APPLICABLE } from "../helpers/lab/applicability.ts";
 
-const EVIDENCE = ["lab-3-3-nginx-welcome.png", "lab-3-2-cadvisor-workload-cpu.svg"];
+const EVIDENCE = [
+  "lab-3-3-nginx-welcome.png",
+  "lab-3-2-cadvisor-workload-cpu.svg",
+  "lab-3-2-cadvisor-workload-cpu.png",
+];
 const dir = process.argv[2] ?? join("reports", "latest");
 const problems: string[] = [];
 const read = (file: string) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), "utf8") : "");
