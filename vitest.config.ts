@@ -7,6 +7,9 @@ export default defineConfig({
   test: {
     reporters: ["verbose"],
     attachmentsDir: "reports/.attachments",
-    projects: [{ test: { name: "unit", include: ["specs/unit/**/*.spec.ts"] } }, labsProject("labs", ["specs/*.spec.ts"])],
+    projects: [
+      { test: { name: "unit", include: ["specs/unit/**/*.spec.ts"] } },
+      labsProject("labs", ["specs/*.spec.ts"]),
+    ],
   },
 });
