@@ -2,14 +2,30 @@ import { describe, expect, inject, test } from "vitest";
 import { buildImage, disposableName, labImage, normalizeReference } from "../helpers/lab/images.ts";
 import { LabContainer, labelInstruction, nameForRun } from "../helpers/lab/containers.ts";
 import { dockerApi } from "../helpers/lab/engine.ts";
-import { pullImage, pushImage, registryFixture, registryGet } from "../helpers/lab/registry.ts";
+import {
+  canonicalDigestRef,
+  clientConfig,
+  clientCredentials,
+  dockerLogin,
+  dockerLogout,
+  loggedInTo,
+  pullImage,
+  push,
+  registryGet,
+  servedDigest,
+  startRegistry,
+} from "../helpers/lab/registry.ts";
 import { newSecret } from "../helpers/lab/secrets.ts";
+import { startEarly } from "../helpers/lab/start-early.ts";
 
 const debian = labImage("debian:bullseye");
 const httpd = labImage("httpd:2.4");
 const user = nameForRun("labs");
+const REFUSED = /unauthorized|authentication required|no basic auth credentials/i;
 
-const lab = test.extend("registry", { scope: "file" }, registryFixture);
+const lab = test.extend("registry", { scope: "file", auto: true }, async ({}, hooks) =>
+  startEarly({ start: () => startRegistry({ users: ["pull", "login"] }) }, hooks),
+);
 
 function formatField(object: unknown, template: string): unknown {
   const path = template.match(/^\{\{\s*\.([\w.]+)\s*\}\}$/)?.[1];
@@ -25,29 +41,34 @@ describe("Lab 3.2.1: image commands", { timeout: 120_000 }, () => {
   lab("docker pull debian", async ({ registry, annotate }) => {
     expect(normalizeReference("debian")).toBe("docker.io/library/debian:latest");
     const docker = await dockerApi();
-    if (!debian.standInFor) {
-      const digest = await pullImage(debian.ref);
-      const { RepoDigests } = await docker.getImage(debian.ref).inspect();
-      expect(RepoDigests.map((entry) => entry.split("@")[1])).toContain(digest);
-      await annotate(`pulled ${debian.ref} from its registry: ${digest}`);
+    const served = await servedDigest(debian.ref);
+    if (served) {
+      const pulled = await pullImage(debian.ref);
+      const { RepoDigests, Id } = await docker.getImage(debian.ref).inspect();
+      expect(pulled).toBe(served);
+      expect(RepoDigests.map((entry) => canonicalDigestRef(entry))).toContain(canonicalDigestRef(debian.ref, pulled));
+      expect(Id).toBe(debian.id);
+      await annotate(`pulled ${debian.ref} from the registry it names: ${pulled}`);
       return;
     }
-    const remote = `${registry.address}/library/debian`;
-    await docker.getImage(debian.ref).tag({ repo: remote, tag: "latest" });
-    await using pulledName = await disposableName(`${remote}:latest`);
-    const pushed = await pushImage(pulledName.ref, registry.credentials);
-    await docker.getImage(pulledName.ref).remove();
-    await expect(docker.getImage(pulledName.ref).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    const labRegistry = await registry.started;
+    const { address, users } = labRegistry;
+    const repository = `${address}/library/debian`;
+    await docker.getImage(debian.ref).tag({ repo: repository, tag: "latest" });
+    await using remote = await disposableName(`${repository}:latest`);
+    const pushed = await push(remote.ref, users.pull);
+    await docker.getImage(remote.ref).remove();
+    await expect(docker.getImage(remote.ref).inspect()).rejects.toMatchObject({ statusCode: 404 });
 
-    const pulled = await pullImage(pulledName.ref, registry.credentials);
-    const manifest = await registryGet(registry, "/v2/library/debian/manifests/latest");
-    const { RepoDigests, Id } = await docker.getImage(pulledName.ref).inspect();
+    const pulled = await pullImage(remote.ref, users.pull);
+    const manifest = await registryGet(labRegistry, "/v2/library/debian/manifests/latest", users.pull);
+    const { RepoDigests, Id } = await docker.getImage(remote.ref).inspect();
     expect(pulled).toMatch(/^sha256:[a-f0-9]{64}$/);
-    expect(pulled).toBe(pushed);
+    expect(pulled).toBe(pushed.digest);
     expect(manifest.headers["docker-content-digest"]).toBe(pulled);
-    expect(RepoDigests).toContain(`${remote}@${pulled}`);
+    expect(RepoDigests.map((entry) => canonicalDigestRef(entry))).toContain(canonicalDigestRef(remote.ref, pulled));
     expect(Id).toBe(debian.id);
-    await annotate(`the stand-in went through the lab's registry ${registry.address}: ${pulled}`);
+    await annotate(`${debian.ref} is in no registry that answers for it; through the lab's registry: ${pulled}`);
   });
 
   lab("docker image ls", async ({ annotate }) => {
@@ -148,37 +169,48 @@ describe("Lab 3.2.1: image commands", { timeout: 120_000 }, () => {
 
   lab("docker login / docker push / docker logout", async ({ registry, annotate }) => {
     const docker = await dockerApi();
-    const credentials = registry.credentials!;
-    const remote = `${registry.address}/${user}/httpd`;
-    await docker.getImage(httpd.ref).tag({ repo: remote, tag: "3.0" });
-    await using local = await disposableName(`${remote}:3.0`);
+    const labRegistry = await registry.started;
+    const { address } = labRegistry;
+    const account = labRegistry.users.login!;
+    const repository = `${address}/${user}/httpd`;
+    await docker.getImage(httpd.ref).tag({ repo: repository, tag: "3.0" });
+    await using local = await disposableName(`${repository}:3.0`);
+    await using client = await clientConfig();
+    const fromClient = () => clientCredentials(client, address);
 
-    await expect(pushImage(local.ref), "push before login").rejects.toThrow(
-      /unauthorized|authentication required|no basic auth credentials/i,
-    );
+    expect(await loggedInTo(client)).toEqual([]);
+    await expect(push(local.ref, await fromClient()), "push before login").rejects.toThrow(REFUSED);
     await expect(
-      docker.checkAuth({ ...credentials, password: newSecret() }),
+      dockerLogin(client, { ...account, password: newSecret() }),
       "login with a wrong password",
     ).rejects.toThrow(/401|unauthorized/i);
-    await expect(docker.checkAuth(credentials)).resolves.toMatchObject({ Status: "Login Succeeded" });
-    let session: typeof credentials | undefined = credentials;
+    expect(await loggedInTo(client)).toEqual([]);
 
-    const pushed = await pushImage(local.ref, session);
-    const { body: catalog } = await registryGet(registry, "/v2/_catalog");
+    expect(await dockerLogin(client, account)).toContain("Login Succeeded");
+    expect(await loggedInTo(client)).toEqual([address]);
+    const stored = await fromClient();
+    expect(stored?.username === account.username && stored.password === account.password, "the auths entry").toBe(true);
+
+    const pushed = await push(local.ref, await fromClient());
+    const { body: catalog } = await registryGet(labRegistry, "/v2/_catalog", account);
     expect((catalog as { repositories: string[] }).repositories).toContain(`${user}/httpd`);
-    expect((await registryGet(registry, "/v2/_catalog", null)).status).toBe(401);
+    expect((await registryGet(labRegistry, "/v2/_catalog", null)).status).toBe(401);
 
     await docker.getImage(local.ref).remove();
-    const pulled = await pullImage(local.ref, session);
-    expect(pulled).toBe(pushed);
-    expect((await docker.getImage(local.ref).inspect()).RepoDigests).toContain(`${remote}@${pushed}`);
+    const pulled = await pullImage(local.ref, await fromClient());
+    expect(pulled).toBe(pushed.digest);
+    expect(
+      (await docker.getImage(local.ref).inspect()).RepoDigests.map((entry) => canonicalDigestRef(entry)),
+    ).toContain(canonicalDigestRef(local.ref, pulled));
 
-    session = undefined;
-    await expect(pushImage(local.ref, session), "push after logout").rejects.toThrow(
-      /unauthorized|authentication required|no basic auth credentials/i,
-    );
+    await dockerLogout(client, address);
+    expect(await loggedInTo(client)).toEqual([]);
+    await expect(push(local.ref, await fromClient()), "push after logout").rejects.toThrow(REFUSED);
+    const mounted = [...pushed.layers.values()].filter((outcome) => outcome.startsWith("Mounted from"));
     await annotate(
-      `pushed and pulled ${remote}:3.0 as ${pushed}; refused before login, with a wrong password and after logout`,
+      `pushed and pulled ${repository}:3.0 as ${pushed.digest} (${pushed.layers.size} layers, ` +
+        `${mounted.length ? mounted.join(", ") : "none mounted"}); refused before login, with a wrong password ` +
+        `and after logout; config.json had an auths entry for ${address} from login to logout only`,
     );
   });
 });

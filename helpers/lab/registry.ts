@@ -1,9 +1,15 @@
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import bcrypt from "bcryptjs";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import { request } from "undici";
-import { LabContainer, type FixtureHooks } from "./containers.ts";
-import { dockerApi } from "../engine/client.ts";
+import { formatReference, parseReference } from "../catalogue/reference.ts";
+import { dockerApi, endpointOf, unlessEngineLost } from "../engine/client.ts";
 import { followProgress, type Progress } from "../engine/progress.ts";
+import { LabContainer, type FixtureHooks } from "./containers.ts";
 import { labImage } from "./images.ts";
 import { newSecret } from "./secrets.ts";
 
@@ -16,37 +22,52 @@ export interface Credentials {
 export interface LabRegistry {
   container: StartedTestContainer;
   address: string;
+  // One user per lab that pushes or pulls, so that one lab's login state never decides another lab's push.
+  users: Record<string, Credentials>;
   credentials?: Credentials;
+  stop(): Promise<void>;
 }
 
-export async function startRegistry({ auth }: { auth: boolean }): Promise<LabRegistry> {
-  let registry = new LabContainer(labImage("registry:2").ref)
+// The registry's htpasswd is read once, when it starts: every lab user is known before it starts.
+export async function startRegistry({ users = ["lab"] }: { users?: string[] } = {}): Promise<LabRegistry> {
+  const accounts = users.map((role) => ({
+    role,
+    username: `${role}-${randomBytes(4).toString("hex")}`,
+    password: newSecret(),
+  }));
+  const htpasswd = accounts.map(({ username, password }) => `${username}:${bcrypt.hashSync(password, 10)}\n`).join("");
+  const container = await new LabContainer(labImage("registry:2").ref)
     .withExposedPorts(5000)
-    .withWaitStrategy(Wait.forLogMessage(/listening on/));
-  const username = `lab-${newSecret(3)}`;
-  const password = newSecret();
-  if (auth) {
-    registry = registry
-      .withEnvironment({
-        REGISTRY_AUTH: "htpasswd",
-        REGISTRY_AUTH_HTPASSWD_REALM: "container-labs",
-        REGISTRY_AUTH_HTPASSWD_PATH: "/auth/htpasswd",
-      })
-      .withCopyContentToContainer([
-        { content: `${username}:${bcrypt.hashSync(password, 10)}\n`, target: "/auth/htpasswd" },
-      ]);
-  }
-  const container = await registry.start();
+    .withEnvironment({
+      REGISTRY_AUTH: "htpasswd",
+      REGISTRY_AUTH_HTPASSWD_REALM: "container-labs",
+      REGISTRY_AUTH_HTPASSWD_PATH: "/auth/htpasswd",
+    })
+    .withCopyContentToContainer([{ content: htpasswd, target: "/auth/htpasswd" }])
+    .withWaitStrategy(Wait.forLogMessage(/listening on/))
+    .start();
   const address = `${container.getHost()}:${container.getMappedPort(5000)}`;
-  return { container, address, ...(auth ? { credentials: { username, password, serveraddress: address } } : {}) };
+  const credentialsOf = ({ username, password }: { username: string; password: string }) => ({
+    username,
+    password,
+    serveraddress: address,
+  });
+  const byRole = Object.fromEntries(accounts.map((account) => [account.role, credentialsOf(account)]));
+  return {
+    container,
+    address,
+    users: byRole,
+    credentials: byRole[users[0]!],
+    stop: async () => {
+      await container.stop();
+    },
+  };
 }
 
 // For `test.extend("registry", { scope: "file" }, registryFixture)`: a registry with basic auth and fresh credentials.
 export async function registryFixture({}, { onCleanup }: FixtureHooks): Promise<LabRegistry> {
-  const registry = await startRegistry({ auth: true });
-  onCleanup(async () => {
-    await registry.container.stop();
-  });
+  const registry = await startRegistry();
+  onCleanup(() => registry.stop().catch(unlessEngineLost));
   return registry;
 }
 
@@ -57,17 +78,57 @@ function digestOf(events: Progress[]): string {
   return digest;
 }
 
-export async function pushImage(ref: string, credentials?: Credentials): Promise<string> {
+export interface Pushed {
+  digest: string;
+  // Per layer, what the engine did: "Pushed", "Layer already exists" or "Mounted from <repository>".
+  layers: Map<string, string>;
+}
+
+const LAYER_OUTCOME = /^(Pushed|Layer already exists|Mounted from .+)$/;
+
+export async function push(ref: string, credentials?: Credentials): Promise<Pushed> {
   const docker = await dockerApi();
   // The engine wants an X-Registry-Auth header on every push; an empty one is what `docker push` sends logged out.
-  const stream = await docker.getImage(ref).push({ authconfig: credentials ?? {} });
-  return digestOf(await followProgress(docker, stream));
+  const events = await followProgress(docker, await docker.getImage(ref).push({ authconfig: credentials ?? {} }));
+  const layers = new Map(
+    (events as (Progress & { id?: string })[]).flatMap(({ id, status }) =>
+      id && status && LAYER_OUTCOME.test(status) ? [[id, status] as const] : [],
+    ),
+  );
+  return { digest: digestOf(events), layers };
+}
+
+export async function pushImage(ref: string, credentials?: Credentials): Promise<string> {
+  return (await push(ref, credentials)).digest;
 }
 
 export async function pullImage(ref: string, credentials?: Credentials): Promise<string> {
   const docker = await dockerApi();
   const stream = await docker.pull(ref, credentials ? { authconfig: credentials } : {});
   return digestOf(await followProgress(docker, stream));
+}
+
+// `name@digest` in one spelling whatever the image store wrote (familiar or fully qualified names).
+export function canonicalDigestRef(name: string, digest?: string): string {
+  const parsed = parseReference(name);
+  return formatReference({ registry: parsed.registry, repository: parsed.repository, digest: digest ?? parsed.digest });
+}
+
+// The registry a reference names can serve the image only if it answers for that reference with the manifest the
+// local copy was pulled as. A local build, a stand-in or a tag the registry has since moved cannot be pulled back.
+export async function servedDigest(ref: string): Promise<string | undefined> {
+  const docker = await dockerApi();
+  const [answer, local] = await Promise.all([
+    docker
+      .getImage(ref)
+      .distribution({})
+      .catch(() => undefined) as Promise<{ Descriptor?: { digest?: string } } | undefined>,
+    docker.getImage(ref).inspect(),
+  ]);
+  const digest = answer?.Descriptor?.digest;
+  if (!digest) return undefined;
+  const pulledAs = (local.RepoDigests ?? []).map((entry) => canonicalDigestRef(entry));
+  return pulledAs.includes(canonicalDigestRef(ref, digest)) ? digest : undefined;
 }
 
 export async function registryGet(
@@ -82,10 +143,81 @@ export async function registryGet(
     method: path.includes("/manifests/") ? "HEAD" : "GET",
     headers: {
       ...(authorization ? { authorization } : {}),
-      accept: "application/vnd.docker.distribution.manifest.v2+json",
+      // Without the OCI types the registry refuses a manifest pushed from the containerd image store.
+      accept: [
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.oci.image.index.v1+json",
+      ].join(", "),
     },
   });
   const body = response.statusCode === 200 && !path.includes("/manifests/") ? await response.body.json() : undefined;
   if (body === undefined) await response.body.dump();
   return { status: response.statusCode, headers: response.headers, body };
+}
+
+// The docker client's own state: `docker login` writes config.json under DOCKER_CONFIG, `docker logout` edits it,
+// and every push and pull reads it afresh. The directory holds a credential, so only its owner may read it.
+export interface ClientConfig extends AsyncDisposable {
+  env: { DOCKER_CONFIG: string };
+  file: string;
+}
+
+export async function clientConfig(): Promise<ClientConfig> {
+  const dir = await mkdtemp(join(tmpdir(), "labs-docker-config-"));
+  return {
+    env: { DOCKER_CONFIG: dir },
+    file: join(dir, "config.json"),
+    [Symbol.asyncDispose]: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+// The registries config.json holds credentials for: its `auths` keys, never the entries themselves.
+export async function loggedInTo(config: ClientConfig): Promise<string[]> {
+  return Object.keys(await auths(config));
+}
+
+async function auths(config: ClientConfig): Promise<Record<string, { auth?: string }>> {
+  const text = await readFile(config.file, "utf8").catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return "{}";
+    throw error;
+  });
+  return (JSON.parse(text) as { auths?: Record<string, { auth?: string }> }).auths ?? {};
+}
+
+// What `docker push` and `docker pull` send as X-Registry-Auth: the `auths` entry for the registry, decoded, or
+// nothing when there is none.
+export async function clientCredentials(config: ClientConfig, address: string): Promise<Credentials | undefined> {
+  const entry = (await auths(config))[address]?.auth;
+  if (!entry) return undefined;
+  const decoded = Buffer.from(entry, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), serveraddress: address };
+}
+
+// `docker login --password-stdin`: the password never appears on a command line. Pointed at the engine
+// testcontainers found, like dockerCli, because the client asks that engine to check the credentials.
+export async function dockerLogin(config: ClientConfig, credentials: Credentials): Promise<string> {
+  const args = ["login", "--username", credentials.username, "--password-stdin", credentials.serveraddress];
+  return dockerClient(config, args, credentials.password);
+}
+
+export async function dockerLogout(config: ClientConfig, address: string): Promise<string> {
+  return dockerClient(config, ["logout", address]);
+}
+
+async function dockerClient(config: ClientConfig, args: string[], input = ""): Promise<string> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...config.env, DOCKER_HOST: endpointOf(await dockerApi()) };
+  delete env.DOCKER_CONTEXT;
+  const child = spawn("docker", args, { env, stdio: ["pipe", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stdin.end(input);
+  const code = await new Promise<number | null>((resolve, reject) =>
+    child.once("error", reject).once("close", resolve),
+  );
+  if (code !== 0) throw new Error(`docker ${args.join(" ")} exited with ${code}: ${output.trim()}`);
+  return output;
 }
