@@ -31,10 +31,11 @@ export interface LabPath {
 const readyMs = ({ createdAt, readyAt }: Seen) =>
   createdAt === undefined || readyAt === undefined ? 0 : Math.max(0, readyAt - createdAt);
 
-// testcontainers labels each container with its session, and each spec file gets its own (vitest loads a file's
-// modules afresh), so a session belongs to the file that was running when its first container was created and that
-// ended soonest after its last one died: file-scoped fixtures stop at the file's end. A container without a session
-// (created through the engine's API directly) is placed the same way on its own, which is a guess when files overlap.
+// testcontainers labels each container with its session, and sessions are never shared between spec files (vitest
+// loads a file's modules afresh; containers a file starts at once may even get one each), so a session belongs to the
+// file that was running when its first container was created and that ended soonest after its last one was removed:
+// file-scoped fixtures remove their containers at the file's end. A container without a session (created through the
+// engine's API directly) is placed the same way on its own, which is a guess when files overlap.
 export function attribute(containers: Seen[], modules: ModuleTiming[], exitedAt: number) {
   const groups = new Map<string, Seen[]>();
   for (const container of containers) {
@@ -46,7 +47,7 @@ export function attribute(containers: Seen[], modules: ModuleTiming[], exitedAt:
   let guessed = 0;
   for (const group of groups.values()) {
     const first = Math.min(...group.map(({ createdAt }) => createdAt!));
-    const last = Math.max(...group.map(({ diedAt }) => diedAt ?? exitedAt));
+    const last = Math.max(...group.map(({ destroyedAt, diedAt }) => destroyedAt ?? diedAt ?? exitedAt));
     const candidates = modules.filter(
       ({ queuedAt, endedAt }) => queuedAt - SLACK_MS <= first && last <= (endedAt ?? exitedAt) + SLACK_MS,
     );

@@ -18,6 +18,8 @@ export interface Seen {
   createdAt?: number;
   startedAt?: number;
   diedAt?: number;
+  // Removal is what ends a file-scoped container at the file's end, even one a step stopped earlier.
+  destroyedAt?: number;
   readyAt?: number;
   // How readyAt was found: a probe that answered, the start of a container that published nothing, or never.
   readiness?: "mysql" | "http" | "start" | "never";
@@ -59,7 +61,11 @@ export class EngineWatch {
   async stop(): Promise<Seen[]> {
     await Promise.race([Promise.all(this.probes), new Promise((resolve) => setTimeout(resolve, 3_000))]);
     this.stream?.destroy?.();
-    return [...this.seen.values()].filter(({ runId, createdAt }) => runId === this.runId && createdAt !== undefined);
+    // The legacy builder creates a container for each metadata-only Dockerfile step and never starts it: such a
+    // container has nothing to get ready.
+    return [...this.seen.values()].filter(
+      ({ runId, createdAt, startedAt }) => runId === this.runId && createdAt !== undefined && startedAt !== undefined,
+    );
   }
 
   private onEvent({ Action, Actor, timeNano }: EngineEvent): void {
@@ -82,6 +88,7 @@ export class EngineWatch {
       if (container.runId === this.runId) this.probe(container);
     }
     if (Action === "die" || Action === "destroy") container.diedAt ??= at;
+    if (Action === "destroy") container.destroyedAt = at;
   }
 
   // The probe measures from the create event; it can only start asking once the start has bound the ports.
