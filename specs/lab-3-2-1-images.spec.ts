@@ -1,8 +1,8 @@
 import { describe, expect, test } from "vitest";
-import { buildImage, disposableName, labImage, normalizeReference } from "../helpers/lab/images.ts";
 import { LabContainer, labelInstruction, nameForRun } from "../helpers/lab/containers.ts";
 import { dockerApi, dockerCli, labEngine } from "../helpers/lab/engine.ts";
 import { savedImageConfig } from "../helpers/lab/image-config.ts";
+import { buildImage, disposableName, labImage, normalizeReference } from "../helpers/lab/images.ts";
 import {
   canonicalDigestRef,
   clientConfig,
@@ -28,13 +28,15 @@ const CONFIG_ONLY = new Set(
   "CMD ENTRYPOINT ENV EXPOSE LABEL STOPSIGNAL USER VOLUME ARG ONBUILD HEALTHCHECK SHELL MAINTAINER".split(" "),
 );
 
-const lab = test.extend("registry", { scope: "file", auto: true }, async ({}, hooks) =>
-  startEarly({ start: () => startRegistry({ users: ["pull", "login"] }) }, hooks),
-);
+const sleeper = (ref: string) => new LabContainer(ref).withCommand(["sleep", "infinity"]);
 
-async function sleeper(ref: string) {
-  return new LabContainer(ref).withCommand(["sleep", "infinity"]).start();
-}
+const lab = test
+  .extend("registry", { scope: "file", auto: true }, async ({}, hooks) =>
+    startEarly({ start: () => startRegistry({ users: ["pull", "login"] }) }, hooks),
+  )
+  .extend("one", { scope: "file", auto: true }, async ({}, hooks) => startEarly(sleeper(debian.ref), hooks))
+  .extend("two", { scope: "file", auto: true }, async ({}, hooks) => startEarly(sleeper(debian.ref), hooks))
+  .extend("toCommit", { scope: "file", auto: true }, async ({}, hooks) => startEarly(sleeper(debian.ref), hooks));
 
 interface HistoryEntry {
   CreatedBy: string;
@@ -94,7 +96,8 @@ describe("Lab 3.2.1: image commands", { timeout: 120_000 }, () => {
     expect(listed!.RepoTags?.map(normalizeReference)).toContain(normalizeReference(debian.ref));
     expect(listed!.Id).toBe(debian.id);
     expect(listed!.Size).toBeGreaterThan(10_000_000);
-    const [repository, tag] = debian.ref.split(":");
+    const tagAt = debian.ref.lastIndexOf(":");
+    const [repository, tag] = [debian.ref.slice(0, tagAt), debian.ref.slice(tagAt + 1)];
     await annotate(`${repository}  ${tag}  ${debian.id.slice(7, 19)}  ${(listed!.Size / 1e6).toFixed(0)}MB`);
   });
 
@@ -152,28 +155,39 @@ describe("Lab 3.2.1: image commands", { timeout: 120_000 }, () => {
     );
   });
 
-  lab("union file system: shared base layers, one writable layer per container", async ({ annotate }) => {
+  lab("union file system: shared base layers, one writable layer per container", async ({ one, two, annotate }) => {
     const docker = await dockerApi();
-    const baseLayers = (await docker.getImage(debian.ref).inspect()).RootFS.Layers ?? [];
-    await using first = await buildImage(`${user}/union-a:1`, `FROM ${debian.ref}\nRUN echo a > /a.txt`);
-    await using second = await buildImage(`${user}/union-b:1`, `FROM ${debian.ref}\nRUN echo b > /b.txt`);
     const layersOf = async (ref: string) => (await docker.getImage(ref).inspect()).RootFS.Layers ?? [];
-    const [firstLayers, secondLayers] = [await layersOf(first.ref), await layersOf(second.ref)];
+    const files = { "a.txt": "a\n", "b.txt": "b\n" };
+    await using built = new AsyncDisposableStack();
+    const [baseLayers, first, second] = await Promise.all([
+      layersOf(debian.ref),
+      buildImage(`${user}/union-a:1`, `FROM ${debian.ref}\nCOPY a.txt /`, files).then((name) => built.use(name)),
+      buildImage(`${user}/union-b:1`, `FROM ${debian.ref}\nCOPY b.txt /`, files).then((name) => built.use(name)),
+    ]);
+    const [firstLayers, secondLayers] = await Promise.all([layersOf(first.ref), layersOf(second.ref)]);
     expect(firstLayers.slice(0, baseLayers.length)).toEqual(baseLayers);
     expect(secondLayers.slice(0, baseLayers.length)).toEqual(baseLayers);
+    expect(firstLayers).toHaveLength(baseLayers.length + 1);
     expect(firstLayers.at(-1)).not.toBe(secondLayers.at(-1));
 
-    await using one = await sleeper(debian.ref);
-    await using two = await sleeper(debian.ref);
-    expect(await one.exec(["sh", "-c", "echo only-in-one > /scratch.txt"])).toMatchObject({ exitCode: 0 });
-    expect((await one.exec(["cat", "/scratch.txt"])).stdout).toBe("only-in-one\n");
-    expect((await two.exec(["cat", "/scratch.txt"])).exitCode).not.toBe(0);
-    await using fresh = await sleeper(debian.ref);
+    const [writer, neighbour] = await Promise.all([one.started, two.started]);
+    const changed = async (id: string) =>
+      ((await docker.getContainer(id).changes()) ?? []).map(({ Path }: { Path: string }) => Path);
+    expect(await writer.exec(["sh", "-c", "echo only-in-one > /scratch.txt"])).toMatchObject({ exitCode: 0 });
+    expect(await writer.exec(["cat", "/scratch.txt"])).toMatchObject({ exitCode: 0, stdout: "only-in-one\n" });
+    expect(await changed(writer.getId())).toContain("/scratch.txt");
+    expect((await neighbour.exec(["cat", "/scratch.txt"])).exitCode).not.toBe(0);
+    expect(await changed(neighbour.getId())).not.toContain("/scratch.txt");
+    await using fresh = await sleeper(debian.ref).start();
     expect((await fresh.exec(["cat", "/scratch.txt"])).exitCode).not.toBe(0);
-    const upperDir = async (id: string) =>
-      ((await docker.getContainer(id).inspect()).GraphDriver.Data as Record<string, string> | undefined)?.UpperDir;
-    expect(await upperDir(one.getId())).not.toBe(await upperDir(two.getId()));
-    await annotate(`both images share ${baseLayers.length} base layer(s); a file written in one container stays there`);
+    const [listed] = await docker.listContainers({ all: true, size: true, filters: { id: [writer.getId()] } });
+    const { SizeRw } = listed as { SizeRw?: number };
+    expect(SizeRw).toBeGreaterThan(0);
+    await annotate(
+      `both images share ${baseLayers.length} base layer(s); /scratch.txt is in one container's writable layer ` +
+        `(${SizeRw} B), not in the other's, nor in a fresh container of ${debian.ref}`,
+    );
   });
 
   lab("docker image tag httpd:latest <user>/httpd:3.0", async () => {
@@ -181,14 +195,17 @@ describe("Lab 3.2.1: image commands", { timeout: 120_000 }, () => {
     await docker.getImage(httpd.ref).tag({ repo: `${user}/httpd`, tag: "3.0" });
     await using tagged = await disposableName(`${user}/httpd:3.0`);
     expect(tagged.id).toBe(httpd.id);
+    expect((await docker.getImage(httpd.ref).inspect()).RepoTags.map(normalizeReference)).toContain(
+      normalizeReference(tagged.ref),
+    );
     await docker.getImage(tagged.ref).remove();
     await expect(docker.getImage(tagged.ref).inspect()).rejects.toMatchObject({ statusCode: 404 });
     expect((await docker.getImage(httpd.ref).inspect()).Id).toBe(httpd.id);
   });
 
-  lab("docker commit <container> <user>/debian-note:1.0", async ({ annotate }) => {
+  lab("docker commit <container> <user>/debian-note:1.0", async ({ toCommit, annotate }) => {
     const docker = await dockerApi();
-    await using container = await sleeper(debian.ref);
+    const container = await toCommit.started;
     expect(await container.exec(["sh", "-c", "echo committed-by-lab > /lab-note"])).toMatchObject({ exitCode: 0 });
     await docker.getContainer(container.getId()).commit({
       repo: `${user}/debian-note`,
@@ -200,7 +217,7 @@ describe("Lab 3.2.1: image commands", { timeout: 120_000 }, () => {
     const committedLayers = (await docker.getImage(committed.ref).inspect()).RootFS.Layers ?? [];
     expect(committedLayers).toHaveLength(baseLayers.length + 1);
     expect(committedLayers.slice(0, baseLayers.length)).toEqual(baseLayers);
-    await using fresh = await sleeper(committed.ref);
+    await using fresh = await sleeper(committed.ref).start();
     expect(await fresh.exec(["cat", "/lab-note"])).toMatchObject({ exitCode: 0, stdout: "committed-by-lab\n" });
     await annotate(`${committed.ref} has ${committedLayers.length} layers, one more than ${debian.ref}`);
   });
