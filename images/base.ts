@@ -49,7 +49,10 @@ function exitOf(child: ReturnType<typeof spawn>, onLine: (line: string) => void 
 
 function failure(what: string, { code, tail }: Exit): BuildFailed {
   const output = tail.map((line) => `  ${line}`).join("\n");
-  return new BuildFailed(`${what} failed (exit ${code}); its last output:\n${output}`);
+  // Where only the first line is shown (auto's build before the labs), it carries the tool's own reason: debootstrap
+  // ends with "E: …" (an archive it cannot reach, a suite it does not find).
+  const reason = tail.findLast((line) => line.startsWith("E: ")) ?? tail.at(-1) ?? "";
+  return new BuildFailed(`${what} failed (exit ${code}): ${reason.trim()}\nits last output:\n${output}`);
 }
 
 async function bootstrapRootfs(rootfs: string, build: BaseBuild): Promise<void> {
@@ -93,6 +96,12 @@ async function importedImageId(docker: Docker, rootfs: string, build: BaseBuild)
 export async function importedBaseId(docker: Docker, build: BaseBuild): Promise<string> {
   if (!existsSync("/usr/sbin/debootstrap")) {
     throw new BuildFailed("debootstrap is missing: install it with `apt-get install -y debootstrap` (needs root)");
+  }
+  // debootstrap would say so too, but only after its first steps and among their output.
+  if (process.getuid?.() !== 0) {
+    throw new BuildFailed(
+      'debootstrap needs root: build the stand-ins as root (`sudo env "PATH=$PATH" npm run images:build`)',
+    );
   }
   const rootfs = await mkdtemp(join(tmpdir(), "labs-rootfs-"));
   try {
