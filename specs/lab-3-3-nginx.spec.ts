@@ -206,7 +206,7 @@ describe("Lab 3-3: nginx web server", { timeout: 60_000 }, () => {
     const page = await browser.newPage();
     await page.goto(pageUrl(webserver));
     expect(await page.title()).toBe("Welcome to nginx!");
-    await expect.poll(() => page.locator("h1").textContent()).toBe("Welcome to nginx!");
+    expect(await page.locator("h1").textContent()).toBe("Welcome to nginx!");
     const screenshot = await evidenceFile("lab-3-3-nginx-welcome.png");
     await page.screenshot({ path: screenshot });
     await annotate(screenshot, "evidence", { path: screenshot, contentType: "image/png" });
