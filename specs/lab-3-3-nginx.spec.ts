@@ -56,25 +56,23 @@ async function listeningInode(address: string, port: number): Promise<string | u
   return rows.find((fields) => fields[1] === local && fields[3] === "0A")?.[9];
 }
 
-async function commandLine(pid: string): Promise<string[]> {
-  return (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).split("\0").filter(Boolean);
+interface Process {
+  pid: string;
+  args: string[];
 }
 
-// The processes holding a socket, and how many processes' descriptors this user may not read.
-async function socketOwners(inode: string): Promise<{ owners: string[]; hidden: number }> {
+async function processes(): Promise<Process[]> {
   const pids = (await readdir("/proc")).filter((entry) => /^\d+$/.test(entry));
-  const found = await Promise.all(
-    pids.map(async (pid) => {
-      const fds = await readdir(`/proc/${pid}/fd`).catch((error: NodeJS.ErrnoException) => String(error.code));
-      if (typeof fds === "string") return fds === "EACCES" ? "hidden" : undefined;
-      const links = await Promise.all(fds.map((fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => "")));
-      return links.includes(`socket:[${inode}]`) ? pid : undefined;
-    }),
-  );
-  return {
-    owners: found.filter((pid): pid is string => pid !== undefined && pid !== "hidden"),
-    hidden: found.filter((pid) => pid === "hidden").length,
-  };
+  const read = (pid: string) => readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+  return Promise.all(pids.map(async (pid) => ({ pid, args: (await read(pid)).split("\0").filter(Boolean) })));
+}
+
+// Whether a process holds a socket among its descriptors; "hidden" when this user may not read them.
+async function holds({ pid }: Process, inode: string): Promise<boolean | "hidden"> {
+  const fds = await readdir(`/proc/${pid}/fd`).catch((error: NodeJS.ErrnoException) => String(error.code));
+  if (typeof fds === "string") return fds === "EACCES" ? "hidden" : false;
+  const links = await Promise.all(fds.map((fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => "")));
+  return links.includes(`socket:[${inode}]`);
 }
 
 function flags(args: string[]): Record<string, string> {
@@ -83,7 +81,7 @@ function flags(args: string[]): Record<string, string> {
   );
 }
 
-function asProxy(pid: string, args: string[], how: string): Forwarder {
+function asProxy({ pid, args }: Process, how: string): Forwarder {
   const proxy = flags(args);
   return {
     ...(args[0]?.endsWith("docker-proxy")
@@ -112,33 +110,29 @@ async function natRule(port: number): Promise<Forwarder> {
   };
 }
 
-// What `lsof -i :PORT` answers, from /proc: the process that holds the listening socket. Without root its descriptors
-// are hidden, but its command line is not; with the userland proxy disabled, the engine forwards by a NAT rule.
+// What `lsof -i :PORT` answers, from /proc: the process that holds the listening socket, looked for among the
+// engine's proxies first. Without root their descriptors are hidden, but not their command lines; with the userland
+// proxy disabled, the engine forwards by a NAT rule instead.
 async function forwarderOf(port: number): Promise<Forwarder> {
   const inode = await listeningInode(LOOPBACK, port);
   if (!inode) return natRule(port);
-  const { owners, hidden } = await socketOwners(inode);
-  const commands = await Promise.all(owners.map(async (pid) => [pid, await commandLine(pid)] as const));
-  const owner = commands.find(([, args]) => args[0]?.endsWith("docker-proxy")) ?? commands[0];
-  if (owner) return asProxy(owner[0], owner[1], `holds the socket (inode ${inode})`);
-  const proxies = await Promise.all(
-    (await readdir("/proc"))
-      .filter((entry) => /^\d+$/.test(entry))
-      .map(async (pid) => [pid, await commandLine(pid)] as const),
-  );
-  const named = proxies.find(
-    ([, args]) => args[0]?.endsWith("docker-proxy") && flags(args)["host-port"] === String(port),
-  );
-  if (named)
-    return asProxy(
-      named[0],
-      named[1],
-      `is the docker-proxy for that port (its descriptors are hidden from uid ${userInfo().uid})`,
-    );
+  const all = await processes();
+  const proxies = all.filter(({ args }) => args[0]?.endsWith("docker-proxy") && flags(args)["host-port"] === `${port}`);
+  const uid = userInfo().uid;
+  for (const proxy of proxies) {
+    const held = await holds(proxy, inode);
+    if (held === true) return asProxy(proxy, `holds the socket (inode ${inode})`);
+    if (held === "hidden")
+      return asProxy(proxy, `is the proxy for that port (its descriptors are hidden from uid ${uid})`);
+  }
+  const everyone = await Promise.all(all.map(async (candidate) => [candidate, await holds(candidate, inode)] as const));
+  const owner = everyone.find(([, held]) => held === true)?.[0];
+  if (owner) return asProxy(owner, `holds the socket (inode ${inode})`);
+  const hidden = everyone.filter(([, held]) => held === "hidden").length;
   return {
     evidence:
-      `a socket listens on ${LOOPBACK}:${port} (inode ${inode}), but no process of those this user (uid ${userInfo().uid}) ` +
-      `may read holds it and ${hidden} processes' descriptors are hidden: run as root, as the book's sudo lsof does`,
+      `a socket listens on ${LOOPBACK}:${port} (inode ${inode}), but no process this user (uid ${uid}) may read ` +
+      `holds it and ${hidden} processes' descriptors are hidden: run as root, as the book's sudo lsof does`,
   };
 }
 
