@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dockerApi, endpointOf } from "../../helpers/engine/client.ts";
 import { RUN_LINE } from "../../helpers/run/identity.ts";
 import { engineLeftovers, guardianExited, startChildRun, vitestCommand } from "../../helpers/self-test/child-run.ts";
 import { copyImages, startPrivateEngine, type PrivateEngine } from "../../scripts/private-engine.ts";
@@ -32,7 +33,7 @@ describe("An engine that goes away mid-run", { timeout: 300_000 }, () => {
   let engine: PrivateEngine;
   beforeAll(async () => {
     engine = await startPrivateEngine({ name: `restart-${process.pid}`, engine: "docker20", quiet: true });
-    await copyImages("unix:///var/run/docker.sock", engine.host, IMAGES);
+    await copyImages(endpointOf(await dockerApi()), engine.host, IMAGES);
   });
   afterAll(() => engine?.stop());
 
