@@ -56,7 +56,7 @@ function cell(text: string): string {
 }
 
 function assertionOf(step: StepResult): string {
-  return (step.failure?.message ?? "").replace(/^\w*AssertionError: /, "").replace(/ \/\/ Object\.is equality$/, "");
+  return (step.failure?.message ?? "").replace(/^\w*Error: /, "").replace(/ \/\/ Object\.is equality$/, "");
 }
 
 // Broken image × the steps that caught it, with what each step's assertion saw.
