@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { engineAnswers } from "../helpers/engine/client.ts";
+import { engineAnswers } from "../helpers/engine/hosts.ts";
 import { addNetwork, cgroupPids, DOCKER28_DIR, ensureDocker28, PIDS_TREE } from "./private-engine-host.ts";
 import { removeCgroups, removeNetwork, unmountUnder } from "./private-engine-host.ts";
 

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import { connect } from "node:net";
 import { join } from "node:path";
-import Dockerode from "dockerode";
 import { getContainerRuntimeClient } from "testcontainers";
+import { targetOf } from "./hosts.ts";
 
 // The one way into the engine for the whole suite: the client testcontainers builds, so that its discovery
 // (DOCKER_HOST, ~/.testcontainers.properties, rootless and Docker Desktop sockets, TLS) is the suite's too.
@@ -55,12 +55,9 @@ let found: Promise<EngineClient> | undefined;
 // Whether anything listens where the user pointed: asked before testcontainers is, because testcontainers falls back
 // to the default socket when the named engine does not answer, and keeps that client for the life of the process.
 function listening(host: string): Promise<string | undefined> {
-  const url = new URL(host.replace(/^tcp:/, "http:"));
-  const target = host.startsWith("unix://")
-    ? { path: host.slice("unix://".length) }
-    : { host: url.hostname, port: Number(url.port || 2375) };
+  const target = targetOf(host);
   return new Promise((resolve) => {
-    const socket = connect(target)
+    const socket = connect("socketPath" in target ? { path: target.socketPath } : target)
       .once("connect", () => (socket.destroy(), resolve(undefined)))
       .once("error", (error: NodeJS.ErrnoException) =>
         resolve(error.code === "ENOENT" ? "no socket there" : (error.code ?? error.message)),
@@ -109,34 +106,4 @@ export function engineClient(env: NodeJS.ProcessEnv = process.env): Promise<Engi
 // testcontainers has no API for image tags, history, inspect, events or TTY options: its dockerode client does.
 export async function dockerApi(): Promise<Docker> {
   return (await engineClient()).container.dockerode;
-}
-
-// A request that failed because the engine itself went away (stopped, restarting), not because it said no.
-export function isEngineLost(error: unknown): boolean {
-  const { code, syscall } = (error ?? {}) as { code?: string; syscall?: string };
-  if (code === "ECONNRESET" || code === "EPIPE") return true;
-  return (code === "ENOENT" || code === "ECONNREFUSED") && syscall === "connect";
-}
-
-export function unlessEngineLost(error: unknown): void {
-  if (!isEngineLost(error)) throw error;
-}
-
-// Whether an engine answers its API at `host` (unix:// or tcp://): a socket file proves nothing, since a killed
-// engine leaves its socket behind. For whoever starts an engine and waits for it, before any client is kept.
-export function engineAnswers(host: string, timeoutMs: number): Promise<boolean> {
-  const url = new URL(host.replace(/^tcp:/, "http:"));
-  const target = host.startsWith("unix://")
-    ? { socketPath: host.slice("unix://".length) }
-    : { host: url.hostname, port: Number(url.port || 2375) };
-  return new Dockerode({ ...target, timeout: timeoutMs }).ping().then(
-    () => true,
-    () => false,
-  );
-}
-
-// An engine other than the one the run uses (a private engine a reliability spec started): same client, named host.
-export function dockerApiAt(host: string): Docker {
-  if (!host.startsWith("unix://")) throw new Error(`dockerApiAt: ${host} is not a unix:// socket`);
-  return new Dockerode({ socketPath: host.slice("unix://".length) }) as unknown as Docker;
 }

@@ -7,7 +7,8 @@ import { catalogueEntry } from "../catalogue/entries.ts";
 import type { ResolvedImage } from "../catalogue/plan.ts";
 export { normalizeReference } from "../catalogue/reference.ts";
 export { labPlatform } from "../catalogue/settings.ts";
-import { dockerApi, unlessEngineLost } from "../engine/client.ts";
+import { dockerApi } from "../engine/client.ts";
+import { unlessEngineLost } from "../engine/lost.ts";
 import { labelInstruction } from "./containers.ts";
 
 export const usedImages = new Set<ResolvedImage>();

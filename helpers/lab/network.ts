@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { dockerApi, unlessEngineLost } from "../engine/client.ts";
+import { dockerApi } from "../engine/client.ts";
+import { unlessEngineLost } from "../engine/lost.ts";
 import { nameForRun, runLabels, type FixtureHooks } from "./containers.ts";
 
 // For `test.extend("network", { scope: "file" }, networkFixture)`: a user-defined network the steps share.

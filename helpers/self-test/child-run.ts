@@ -4,7 +4,8 @@ import { existsSync, realpathSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { dockerApi, dockerApiAt } from "../engine/client.ts";
+import { dockerApi } from "../engine/client.ts";
+import { dockerApiAt } from "../engine/hosts.ts";
 import { resourcesOfRun } from "../run/ownership.ts";
 
 export interface ChildRun {

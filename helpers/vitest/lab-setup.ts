@@ -1,5 +1,5 @@
 import { afterAll, beforeEach } from "vitest";
-import { isEngineLost } from "../engine/client.ts";
+import { isEngineLost } from "../engine/lost.ts";
 import { describeImage } from "../catalogue/plan.ts";
 import { usedImages } from "../lab/images.ts";
 import { containerLogsSince } from "../lab/logs.ts";

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dockerApi, dockerApiAt } from "../../helpers/engine/client.ts";
+import { dockerApi } from "../../helpers/engine/client.ts";
+import { dockerApiAt } from "../../helpers/engine/hosts.ts";
 import { startChildRun, vitestCommand } from "../../helpers/self-test/child-run.ts";
 import { startOfficialMirror, type OfficialMirror } from "../../helpers/self-test/official-mirror.ts";
 
