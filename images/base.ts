@@ -17,6 +17,8 @@ export interface BaseBuild {
   changes: string[];
   signal: AbortSignal;
   say: (line: string) => void;
+  // A Debian architecture other than the machine's (arm64): debootstrap runs its second stage under QEMU.
+  arch?: string;
 }
 
 interface Exit {
@@ -59,8 +61,9 @@ async function bootstrapRootfs(rootfs: string, build: BaseBuild): Promise<void> 
   const conf = await readFile(join(RECIPE, "rootfs.conf"), "utf8");
   const setting = (key: string) => conf.match(new RegExp(`^${key}=(\\S+)`, "m"))?.[1] ?? "";
   const [suite, variant] = [setting("SUITE"), setting("VARIANT")];
-  build.say(`debootstrap --variant=${variant} ${suite} (about 30 s)`);
-  const debootstrap = spawn("debootstrap", [`--variant=${variant}`, suite, rootfs, await debianMirror()], {
+  const arch = build.arch ? [`--arch=${build.arch}`] : [];
+  build.say(`debootstrap ${[...arch, `--variant=${variant}`, suite].join(" ")} (about 30 s natively)`);
+  const debootstrap = spawn("debootstrap", [...arch, `--variant=${variant}`, suite, rootfs, await debianMirror()], {
     stdio: ["ignore", "pipe", "pipe"],
     signal: build.signal,
   });
@@ -80,7 +83,12 @@ async function bootstrapRootfs(rootfs: string, build: BaseBuild): Promise<void> 
 async function importedImageId(docker: Docker, rootfs: string, build: BaseBuild): Promise<string> {
   const tar = spawn("tar", ["-C", rootfs, "-c", "."], { stdio: ["ignore", "pipe", "pipe"], signal: build.signal });
   const tarExit = exitOf(tar);
-  const stream = await docker.importImage(tar.stdout!, { changes: build.changes, abortSignal: build.signal });
+  const platform = build.arch ? { platform: `linux/${build.arch}` } : {};
+  const stream = await docker.importImage(tar.stdout!, {
+    changes: build.changes,
+    abortSignal: build.signal,
+    ...platform,
+  });
   const events = await followProgress(docker, stream);
   const id = events.map(({ status }) => status).find((status) => /^sha256:[0-9a-f]{64}$/.test(status ?? ""));
   const exit = await tarExit;

@@ -13,6 +13,8 @@ export interface FolderBuild {
   labels: Record<string, string>;
   nocache?: boolean;
   signal?: AbortSignal;
+  // The base's platform when it is not the engine's (an arm64 stand-in built under QEMU).
+  platform?: string;
   // Step lines, and the step containers and step images the build made (not the base image nor cached steps),
   // as the builder prints them.
   onLine?: (line: string) => void;
@@ -92,6 +94,7 @@ export async function imageBuiltFrom(docker: Docker, folder: string, build: Fold
         nocache: build.nocache ?? false,
         labels: build.labels,
         ...(build.signal ? { abortSignal: build.signal } : {}),
+        ...(build.platform ? { platform: build.platform } : {}),
       },
     );
     const events = await followProgressWith(docker, stream, following(trail, build.onLine ?? (() => {})));
