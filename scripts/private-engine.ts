@@ -79,6 +79,9 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
     features: { "containerd-snapshotter": Boolean(o.containerdStore) },
     "registry-mirrors": o.registryMirror ? [o.registryMirror] : [],
     "default-address-pools": [{ base: pool, size: 24 }],
+    // Restarting with address pools and without live-restore, dockerd deletes the host's docker0 whatever --bridge
+    // says: the default engine's bridge, under its running containers.
+    "live-restore": true,
   };
   writeFileSync(`${p.run}/daemon.json`, JSON.stringify(config, null, 2));
   const bin = o.engine === "docker28" ? DOCKER28_DIR : "/usr/sbin";
