@@ -1,46 +1,12 @@
 import type { Docker } from "../engine/client.ts";
 import { followProgress } from "../engine/progress.ts";
 import { labelsFor } from "../run/identity.ts";
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { join } from "node:path";
-import { catalogueEntry, type StandIn } from "./entries.ts";
 import { digestFor, registryHostOf, standInFacts, type Plan, type ResolvedImage } from "./plan.ts";
 import { parseReference } from "./reference.ts";
 
 export class SetupError extends Error {}
 
-const AVAILABILITY_MS = 10_000;
-
-// Whether an official image can be had is the engine's question, not Node's: the engine pulls through the user's
-// mirrors, proxy and credentials, which Node knows nothing of. A local copy counts too.
-async function engineCanHave(docker: Docker, ref: string): Promise<string | undefined> {
-  if (
-    await docker
-      .getImage(ref)
-      .inspect()
-      .then(
-        () => true,
-        () => false,
-      )
-  )
-    return undefined;
-  const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new Error(`no answer within ${AVAILABILITY_MS / 1000} s`)), AVAILABILITY_MS).unref(),
-  );
-  return Promise.race([docker.getImage(ref).distribution({}), timeout]).then(
-    () => undefined,
-    (error: unknown) => firstLine(error),
-  );
-}
-
-// For LABS_IMAGES=auto: the official reference of each image the engine can have, and why it cannot have the others.
-export async function officialAvailability(docker: Docker, entries: readonly StandIn[]): Promise<Map<string, string>> {
-  const reasons = await Promise.all(entries.map(({ official }) => engineCanHave(docker, official)));
-  return new Map(entries.flatMap(({ official }, index) => (reasons[index] ? [[official, reasons[index]]] : [])));
-}
-
-function firstLine(error: unknown): string {
+export function firstLine(error: unknown): string {
   const message = (error as { json?: { message?: string } }).json?.message ?? (error as Error).message ?? String(error);
   return message.split("\n")[0]!.trim();
 }
@@ -108,33 +74,5 @@ export async function assertPlatformRuns(
     );
   } finally {
     await container?.remove({ force: true, v: true }).catch(() => undefined);
-  }
-}
-
-// LABS_IMAGES=auto on a machine with an engine and no registry: build the stand-ins it lacks, with the progress
-// lines `npm run images:build` prints, rather than stop. Where the build cannot run, its own one line says why.
-export async function buildMissingStandIns(docker: Docker, plans: Plan[]): Promise<void> {
-  const missing: string[] = [];
-  for (const plan of plans.filter(({ why }) => why === "stand-in")) {
-    const built = await docker
-      .getImage(plan.ref)
-      .inspect()
-      .then(
-        () => true,
-        () => false,
-      );
-    if (!built) missing.push(catalogueEntry(plan.official).recipe);
-  }
-  if (missing.length === 0) return;
-  console.log(`images: building the stand-ins this run needs and lacks: ${missing.join(", ")}`);
-  const build = spawn(process.execPath, [join(import.meta.dirname, "..", "..", "images", "build.ts"), ...missing], {
-    stdio: ["ignore", "inherit", "pipe"],
-  });
-  let errors = "";
-  build.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
-  const [code] = (await once(build, "close")) as [number | null];
-  if (code !== 0) {
-    const reason = errors.trim().split("\n")[0] ?? `exit ${code}`;
-    throw new SetupError(`LABS_IMAGES=auto could not build the stand-ins ${missing.join(", ")}: ${reason}`);
   }
 }

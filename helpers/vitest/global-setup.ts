@@ -1,13 +1,8 @@
 import type { TestProject } from "vitest/node";
 import { autoFallbackLine, planImages, describeImage } from "../catalogue/plan.ts";
 import type { StandIn } from "../catalogue/entries.ts";
-import {
-  assertPlatformRuns,
-  buildMissingStandIns,
-  officialAvailability,
-  resolveImage,
-  SetupError,
-} from "../catalogue/resolve.ts";
+import { assertPlatformRuns, resolveImage, SetupError } from "../catalogue/resolve.ts";
+import { buildMissingStandIns, officialAvailability } from "../catalogue/auto.ts";
 import { imagesOfSelectedSpecs } from "../catalogue/selection.ts";
 import { imageMapFrom, imageSourceFrom, labPlatform } from "../catalogue/settings.ts";
 import { dockerApi, EngineUnreachable } from "../engine/client.ts";
