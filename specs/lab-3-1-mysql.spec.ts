@@ -83,12 +83,14 @@ describe("Lab 3-1: MySQL 5.7 for a team's SQL tests", { timeout: 180_000 }, () =
     expect(info.HostConfig.Ulimits).toEqual([{ Name: "nofile", Soft: OPEN_FILES, Hard: OPEN_FILES }]);
     const limits = await mysql.exec(["sh", "-c", "grep 'Max open files' /proc/1/limits"]);
     expect(limits.stdout.split(/\s+/).slice(3, 5)).toEqual([String(OPEN_FILES), String(OPEN_FILES)]);
-    await using connection = await connectAs(mysql, "root", rootPassword);
-    const [rows] = await connection.query<RowDataPacket[]>("SELECT 1 AS res");
-    expect(rows).toEqual([{ res: 1 }]);
     await expect(connectAs(mysql, "root", BOOK_PASSWORD), "the book's literal password").rejects.toMatchObject({
       code: "ER_ACCESS_DENIED_ERROR",
     });
+    const connecting = connectAs(mysql, "root", rootPassword);
+    await expect(connecting, "root with this run's generated password").resolves.toBeDefined();
+    await using connection = await connecting;
+    const [rows] = await connection.query<RowDataPacket[]>("SELECT 1 AS res");
+    expect(rows).toEqual([{ res: 1 }]);
   });
 
   lab("docker exec -it some-mysql bash, then cat /etc/os-release", async ({ mysql, annotate }) => {
