@@ -61,7 +61,11 @@ const lab = test
     ),
   )
   .extend("cadvisor", { scope: "file" }, ({ cadvisorStart }) => cadvisorStart.started)
-  .extend("workload", { scope: "file" }, ({ workloadStart }) => workloadStart.started);
+  // For a step that may be not applicable: it decides that first, from facts, and only then waits for the containers.
+  .extend("started", { scope: "file" }, ({ cadvisorStart, workloadStart }) => {
+    const both = () => Promise.all([cadvisorStart.started, workloadStart.started]);
+    return both;
+  });
 
 const baseUrl = (cadvisor: StartedTestContainer) => `http://${cadvisor.getHost()}:${cadvisor.getMappedPort(8080)}`;
 
@@ -268,9 +272,10 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
     },
   );
 
-  lab("open http://localhost:9559/ (redirects to /containers/, then /docker)", async ({ cadvisor, workload, skip }) => {
+  lab("open http://localhost:9559/ (redirects to /containers/, then /docker)", async ({ started, skip }) => {
     notApplicableWithoutWebUi(skip);
     notApplicableWhereCadvisorCannotSeeContainers(skip);
+    const [cadvisor, workload] = await started();
     const root = await request(`${baseUrl(cadvisor)}/`);
     await root.body.dump();
     expect(root.statusCode).toBe(307);
@@ -286,8 +291,9 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
 
   lab(
     "docker run -d --name workload nginx:1.18, then find it in /api/v1.3/docker and /metrics",
-    async ({ cadvisor, workload, annotate, skip }) => {
+    async ({ started, annotate, skip }) => {
       notApplicableWhereCadvisorCannotSeeContainers(skip);
+      const [cadvisor, workload] = await started();
       const polling = { timeout: SEEN_WITHIN_MS, interval: 500 };
       await expect
         .poll(async () => (await listedContainers(cadvisor)).flatMap(({ aliases }) => aliases), polling)
@@ -365,9 +371,10 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
     },
   );
 
-  lab("open the workload's page in a browser (/docker/<name>)", async ({ cadvisor, workload, skip, annotate }) => {
+  lab("open the workload's page in a browser (/docker/<name>)", async ({ started, skip, annotate }) => {
     notApplicableWithoutWebUi(skip);
     notApplicableWhereCadvisorCannotSeeContainers(skip);
+    const [cadvisor, workload] = await started();
     const name = workload.getName().replace(/^\//, "");
     await using browser = await openBrowser(skip);
     const page = await browser.newPage();
