@@ -55,7 +55,7 @@ function instructionOf(createdBy: string): string {
 // Go's %q of a string list, as both builders print CMD.
 const quotedList = (list: string[]) => `[${list.map((item) => JSON.stringify(item)).join(" ")}]`;
 
-describe("Lab 3.2.1: image commands", { timeout: 120_000 }, () => {
+describe("Lab 3.2.1: image commands", { timeout: 180_000 }, () => {
   lab("docker pull debian", async ({ registry, annotate }) => {
     expect(normalizeReference("debian")).toBe("docker.io/library/debian:latest");
     const docker = await dockerApi();
