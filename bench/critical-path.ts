@@ -35,7 +35,8 @@ const readyMs = ({ createdAt, readyAt }: Seen) =>
 // loads a file's modules afresh; containers a file starts at once may even get one each), so a session belongs to the
 // file that was running when its first container was created and that ended soonest after its last one was removed:
 // file-scoped fixtures remove their containers at the file's end. A container without a session (created through the
-// engine's API directly) is placed the same way on its own, which is a guess when files overlap.
+// engine's API directly) is placed the same way on its own. Where a step removes its containers long before its
+// file ends and another file ends in between, that is a guess: the guesses are counted.
 export function attribute(containers: Seen[], modules: ModuleTiming[], exitedAt: number) {
   const groups = new Map<string, Seen[]>();
   for (const container of containers) {
@@ -54,7 +55,7 @@ export function attribute(containers: Seen[], modules: ModuleTiming[], exitedAt:
     const owner = candidates.sort((a, b) => (a.endedAt ?? exitedAt) - (b.endedAt ?? exitedAt))[0];
     if (!owner) beforeFiles.push(...group);
     else owned.set(owner, [...(owned.get(owner) ?? []), ...group]);
-    if (candidates.length > 1 && !group[0]!.session) guessed += group.length;
+    if (candidates.length > 1) guessed += group.length;
   }
   return { owned, beforeFiles, guessed };
 }

@@ -113,7 +113,12 @@ export function runNotes(rounds: RunFigures[]): string {
     ...(neverReady.length
       ? [`Never answered the probe before it stopped (left out of the critical path): ${neverReady.join(", ")}.`]
       : []),
-    ...(guessed ? [`${guessed} container(s) without a testcontainers session placed by time alone.`] : []),
+    ...(guessed
+      ? [
+          `Up to ${guessed} container(s) fitted more than one file's time span: their lab is a guess (the file that ` +
+            "ended soonest after their removal), so per-lab rows are approximate; the run's figures are not.",
+        ]
+      : []),
   ].join(" ");
 }
 
