@@ -106,7 +106,8 @@ export function runNotes(rounds: RunFigures[]): string {
   );
   return [
     `Before the first spec file: ${each((round) => round.beforeFilesMs)} s (vitest start, global setup, ` +
-      `${rounds[0]!.setupContainers} container(s) of its own); after the last: ${each((round) => round.afterFilesMs)} s.`,
+      `${rounds[0]!.setupContainers} container(s) of its own); ` +
+      `after the last: ${each((round) => round.afterFilesMs)} s.`,
     `Runner CPU time: ${each((round) => round.runnerCpuMs)} s; the machine's 1-minute load average while it ran: ` +
       `${load} on ${availableParallelism()} cores.`,
     `Whole process tree (guardian, Chromium): ${each((round) => round.treePeakKb, mb)} MB.`,
@@ -115,8 +116,9 @@ export function runNotes(rounds: RunFigures[]): string {
       : []),
     ...(guessed
       ? [
-          `Up to ${guessed} container(s) fitted more than one file's time span: their lab is a guess (the file that ` +
-            "ended soonest after their removal), so per-lab rows are approximate; the run's wall time and memory are not.",
+          `Up to ${guessed} container(s) fitted more than one file's time span: their lab is a guess (the file ` +
+            "that ended soonest after their removal), so per-lab rows are approximate; the run's wall time and " +
+            "memory are not.",
         ]
       : []),
   ].join(" ");
@@ -133,7 +135,8 @@ export function targets(service: RunFigures[], whole: RunFigures[]): string[] {
       `${spread(service.map((round) => round.aboveMs))} s above | ${verdict(above <= TARGETS.aboveCriticalMs)} |`,
     ...(whole.length
       ? [
-          `| Whole \`npm run labs\` ≤ ${s(TARGETS.wholeLabsMs)} s | ${spread(whole.map((round) => round.wallMs))} s | ` +
+          `| Whole \`npm run labs\` ≤ ${s(TARGETS.wholeLabsMs)} s | ` +
+            `${spread(whole.map((round) => round.wallMs))} s | ` +
             verdict(wall <= TARGETS.wholeLabsMs) +
             " |",
         ]
