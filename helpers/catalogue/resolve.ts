@@ -8,7 +8,12 @@ export class SetupError extends Error {}
 
 export function firstLine(error: unknown): string {
   const message = (error as { json?: { message?: string } }).json?.message ?? (error as Error).message ?? String(error);
-  return message.split("\n")[0]!.trim();
+  // A streamed request (a pull) that failed at once reaches us as dockerode's "(HTTP code 500) server error - <engine's
+  // message>": the engine's own words are the reason.
+  return message
+    .split("\n")[0]!
+    .replace(/^\(HTTP code \d+\) [\w ]+ - /, "")
+    .trim();
 }
 
 // Each image is pulled for the platform it will run as: mysql:5.7 exists for linux/amd64 only, so an arm64 engine
