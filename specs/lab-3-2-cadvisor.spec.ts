@@ -377,21 +377,26 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
   lab("open the workload's page in a browser (/docker/<name>)", async ({ started, skip, annotate }) => {
     notApplicableWithoutWebUi(skip);
     notApplicableWhereCadvisorCannotSeeContainers(skip);
-    const [cadvisor, workload] = await started();
-    const name = workload.getName().replace(/^\//, "");
+    const [cadvisor] = await started();
+    const drawn = { timeout: SEEN_WITHIN_MS };
     await using browser = await openBrowser(skip);
     const page = await browser.newPage();
     await page.goto(`${baseUrl(cadvisor)}/`);
     await page.waitForURL(/\/containers\/$/);
     await page.getByRole("link", { name: "Docker Containers" }).click();
     await page.waitForURL(/\/docker\/?$/);
-    await page.getByRole("link", { name: new RegExp(name) }).click();
-    await expect.poll(() => page.getByRole("heading", { level: 1 }).textContent()).toContain(name);
+    await page.getByRole("link", { name: new RegExp(workloadName) }).click();
+    await page.waitForURL(/\/docker\/[^/]+$/);
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toContain(workloadName);
     const cpuPanel = page.locator(".panel").filter({ has: page.getByRole("heading", { name: "CPU", exact: true }) });
-    await expect.poll(() => cpuPanel.getByRole("heading", { name: "Total Usage" }).isVisible()).toBe(true);
+    await expect.poll(() => cpuPanel.getByRole("heading", { name: "Total Usage" }).isVisible(), drawn).toBe(true);
+    // The Overview gauges are drawn by script once the stats have loaded: a "CPU" label and its figure in percent.
     const cpuGauge = page.locator("#usage-gauge svg").filter({ has: page.locator("text", { hasText: /^CPU$/ }) });
     await expect
-      .poll(async () => (await cpuGauge.locator("text").allTextContents()).find((text) => /^\d+(\.\d+)?$/.test(text)))
+      .poll(
+        async () => (await cpuGauge.locator("text").allTextContents()).find((text) => /^\d+(\.\d+)?$/.test(text)),
+        drawn,
+      )
       .toMatch(/^\d+(\.\d+)?$/);
     const figure = (await cpuGauge.locator("text").allTextContents()).find((text) => /^\d+(\.\d+)?$/.test(text));
     const screenshot = await evidenceFile("lab-3-2-cadvisor-workload.png");
