@@ -1,0 +1,121 @@
+// The emulation path the README promises an Apple-silicon reader, proven in the mirror-image case this amd64 machine
+// can show: Lab 3-1 runs an arm64 build of its mysql stand-in, pulled for LABS_PLATFORM=linux/arm64 from a registry
+// whose index lists only that platform, and reports "emulation: yes" from uname -m; asked for a platform the index
+// lacks, the setup stops with one line. Everything runs on private engines that are thrown away; the machine's
+// binfmt entries are only ever added to.
+//
+// node scripts/emulation.ts
+import { parseArgs } from "node:util";
+import { catalogueEntry } from "../helpers/catalogue/entries.ts";
+import { dockerApiAt } from "../helpers/engine/hosts.ts";
+import { arm64OnlyRef } from "./emulation/arm64-registry.ts";
+import { ARM64, arm64MySql } from "./emulation/arm64-stand-in.ts";
+import { ensureBinfmt } from "./emulation/binfmt.ts";
+import { engineName, stopOrphans } from "./engines/orphans.ts";
+import { runLabs, type LabsRun } from "./engines/run-labs.ts";
+import { problemsOf } from "./engines/table.ts";
+import { copyImages, startPrivateEngine, type EngineOptions, type PrivateEngine } from "./private-engine.ts";
+
+const PREFIX = "emulation";
+const LAB = "lab-3-1-mysql";
+const cancel = new AbortController();
+const say = (line: string) => console.log(`emulation: ${line}`);
+const timings: string[] = [];
+
+async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
+  const start = performance.now();
+  const result = await work();
+  const seconds = ((performance.now() - start) / 1000).toFixed(1);
+  timings.push(`${what} ${seconds} s`);
+  say(`${what}: ${seconds} s`);
+  return result;
+}
+
+async function onEngine<T>(what: string, o: Omit<EngineOptions, "name">, work: (e: PrivateEngine) => Promise<T>) {
+  const engine = await timed(`start ${o.engine} (${what})`, () =>
+    startPrivateEngine({ ...o, name: engineName(PREFIX, what), quiet: true }),
+  );
+  try {
+    return await work(engine);
+  } finally {
+    await timed(`stop ${what}`, () => engine.stop());
+  }
+}
+
+// Asked for a platform the index does not list, the global setup must stop before any step, in one line.
+function wrongPlatformProblems(run: LabsRun): string[] {
+  const lines = run.output.split("\n").filter((line) => /Could not pull/.test(line));
+  const stack = run.output.split("\n").some((line) => /^\s+at /.test(line));
+  if (run.exitCode !== 0 && run.steps.length === 0 && lines.length === 1 && /s390x/.test(lines[0]!) && !stack) {
+    say(`linux/s390x stopped the setup with one line: ${lines[0]!.trim()}`);
+    return [];
+  }
+  return [`linux/s390x: expected one "Could not pull" line and no step; exit ${run.exitCode}, ${lines.length} lines`];
+}
+
+function emulatedProblems(run: LabsRun): string[] {
+  const step = run.steps.find(({ title }) => title.startsWith("docker pull --platform"));
+  const observed = step?.observed.find((line) => /emulation:/.test(line)) ?? "(no platform line)";
+  say(`linux/arm64, ${LAB} platform step: ${observed}`);
+  const problems = problemsOf({ name: ARM64, run, timings: [] });
+  if (!/uname -m aarch64\b/.test(observed) || !/emulation: yes/.test(observed)) {
+    problems.push(`${ARM64}: the platform step did not report aarch64 with emulation: ${observed}`);
+  }
+  return problems;
+}
+
+async function main(): Promise<number> {
+  parseArgs({ args: process.argv.slice(2), options: {} });
+  const started = performance.now();
+  ensureBinfmt("qemu-aarch64", say);
+  await stopOrphans(PREFIX, say);
+  // Docker 20.10 imports and commits every image as its own platform; Docker 28 keeps the base's linux/arm64.
+  const problems = await onEngine("build", { engine: "docker28" }, async (builder) => {
+    const docker = dockerApiAt(builder.host);
+    const arm64 = await timed("arm64 mysql stand-in (cache load, build)", () => arm64MySql(docker, cancel.signal, say));
+    const s = arm64.seconds;
+    say(
+      `${arm64.built.length ? `cold: built ${arm64.built.join(", ")}` : "warm: nothing to build"} ` +
+        `(load ${s.load.toFixed(1)} s, base ${s.base.toFixed(1)} s, mysql ${s.mysql.toFixed(1)} s, save ${s.save.toFixed(1)} s)`,
+    );
+    const from = process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+    const registry = catalogueEntry("registry:2").standIn;
+    await timed("copy the registry stand-in", () => copyImages(from, builder.host, [registry]));
+    const ref = await timed("push and index", () => arm64OnlyRef(docker, arm64.ref, say));
+    return onEngine("pull", { engine: "docker20" }, async (puller) => {
+      const env = {
+        DOCKER_HOST: puller.host,
+        LABS_IMAGES: "local",
+        LABS_IMAGE_MAP: JSON.stringify({ "mysql:5.7": ref }),
+        TESTCONTAINERS_RYUK_DISABLED: "true",
+      };
+      // The wrong platform first: once the arm64 image is pulled, the engine has a copy and nothing is pulled.
+      const wrong = await timed("lab 3-1, linux/s390x", () =>
+        runLabs({ ...env, LABS_PLATFORM: "linux/s390x" }, [LAB], cancel.signal),
+      );
+      const right = await timed("lab 3-1, linux/arm64", () =>
+        runLabs({ ...env, LABS_PLATFORM: ARM64 }, [LAB], cancel.signal),
+      );
+      return [...wrongPlatformProblems(wrong), ...emulatedProblems(right)];
+    });
+  });
+  say(`${timings.join(", ")}; total ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  for (const problem of problems) console.error(`emulation: ${problem}`);
+  if (cancel.signal.aborted) return 130;
+  return problems.length ? 1 : 0;
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (!cancel.signal.aborted) console.error(`emulation: ${signal}, stopping the build or labs, then the engines`);
+    cancel.abort();
+  });
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    console.error(`emulation: ${error.message.split("\n")[0]}`);
+    process.exit(1);
+  },
+);
