@@ -89,18 +89,18 @@ describe("Bad input: one clear line with the fix, within seconds, nothing left r
 
   it("a stand-in missing in local mode", async () => {
     const docker = await dockerApi();
-    const standIn = docker.getImage("labs-stand-in/registry:2");
-    await standIn.tag({ repo: "labs-stand-in/registry", tag: "kept-by-bad-input-test" });
+    const standIn = docker.getImage("labs-stand-in/nginx:1.18");
+    await standIn.tag({ repo: "labs-stand-in/nginx", tag: "kept-by-bad-input-test" });
     await standIn.remove();
     try {
       await expectOneLineRefusal(
         NGINX_LAB,
         { LABS_IMAGES: "local" },
-        /^The stand-in labs-stand-in\/registry:2 for registry:2 is not built: run `npm run images:build`/,
+        /^The stand-in labs-stand-in\/nginx:1\.18 for nginx:1\.18 is not built: run `npm run images:build`/,
       );
     } finally {
-      const kept = docker.getImage("labs-stand-in/registry:kept-by-bad-input-test");
-      await kept.tag({ repo: "labs-stand-in/registry", tag: "2" });
+      const kept = docker.getImage("labs-stand-in/nginx:kept-by-bad-input-test");
+      await kept.tag({ repo: "labs-stand-in/nginx", tag: "1.18" });
       await kept.remove();
     }
   });
