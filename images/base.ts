@@ -63,10 +63,14 @@ async function bootstrapRootfs(rootfs: string, build: BaseBuild): Promise<void> 
   const [suite, variant] = [setting("SUITE"), setting("VARIANT")];
   const arch = build.arch ? [`--arch=${build.arch}`] : [];
   build.say(`debootstrap ${[...arch, `--variant=${variant}`, suite].join(" ")} (about 30 s natively)`);
-  const debootstrap = spawn("debootstrap", [...arch, `--variant=${variant}`, suite, rootfs, await debianMirror()], {
-    stdio: ["ignore", "pipe", "pipe"],
-    signal: build.signal,
-  });
+  const debootstrap = spawn(
+    "debootstrap",
+    [...arch, `--variant=${variant}`, suite, rootfs, ...[await debianMirror()].filter((m) => m !== undefined)],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      signal: build.signal,
+    },
+  );
   const exit = await exitOf(debootstrap, (line) => {
     if (line.startsWith("I: Retrieving Release") || line.startsWith("I: Base system installed")) build.say(line);
   });

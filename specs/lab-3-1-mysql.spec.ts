@@ -1,3 +1,4 @@
+import { BlockList } from "node:net";
 import { createConnection } from "mysql2/promise";
 import type { ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import type { StartedMySqlContainer } from "@testcontainers/mysql";
@@ -45,14 +46,11 @@ function connectAs(mysql: StartedMySqlContainer, user: string, password: string,
   return createConnection({ host: mysql.getHost(), port: mysql.getPort(), user, password, database });
 }
 
-function ipv4ToInt(address: string): number {
-  return address.split(".").reduce((value, octet) => value * 256 + Number(octet), 0);
-}
-
 function inSubnet(address: string, cidr: string): boolean {
   const [base = "", bits = "32"] = cidr.split("/");
-  const size = 2 ** (32 - Number(bits));
-  return Math.floor(ipv4ToInt(address) / size) === Math.floor(ipv4ToInt(base) / size);
+  const subnet = new BlockList();
+  subnet.addSubnet(base, Number(bits), "ipv4");
+  return subnet.check(address, "ipv4");
 }
 
 describe("Lab 3-1: MySQL 5.7 for a team's SQL tests", { timeout: 180_000 }, () => {
