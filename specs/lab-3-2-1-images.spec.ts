@@ -3,13 +3,9 @@ import { LabContainer, labelInstruction, nameForRun } from "../helpers/lab/conta
 import { dockerApi, dockerCli, labEngine } from "../helpers/lab/engine.ts";
 import { savedImageConfig } from "../helpers/lab/image-config.ts";
 import { buildImage, disposableName, labImage, normalizeReference } from "../helpers/lab/images.ts";
+import { clientConfig, clientCredentials, dockerLogin, dockerLogout, loggedInTo } from "../helpers/lab/docker-login.ts";
 import {
   canonicalDigestRef,
-  clientConfig,
-  clientCredentials,
-  dockerLogin,
-  dockerLogout,
-  loggedInTo,
   pullImage,
   push,
   registryGet,

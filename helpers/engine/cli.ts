@@ -1,17 +1,26 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
+import { spawn } from "node:child_process";
 import { engineClient, endpointOf } from "./client.ts";
 
-const run = promisify(execFile);
-
 // Only where a step is about the docker CLI itself (Go-template output, client-side login state); always pointed at
-// the engine testcontainers found, never at whatever the user's docker context names.
+// the engine testcontainers found, never at whatever the user's docker context names. `input` goes to its stdin, so
+// that a password never stands on a command line.
 export async function dockerCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
+  input = "",
 ): Promise<{ stdout: string; stderr: string }> {
   const endpoint = endpointOf((await engineClient()).container.dockerode);
-  const inherited = { ...process.env };
-  delete inherited.DOCKER_CONTEXT;
-  return run("docker", args, { env: { ...inherited, ...env, DOCKER_HOST: endpoint }, encoding: "utf8" });
+  const environment: NodeJS.ProcessEnv = { ...process.env, ...env, DOCKER_HOST: endpoint };
+  delete environment.DOCKER_CONTEXT;
+  const child = spawn("docker", args, { env: environment, stdio: ["pipe", "pipe", "pipe"] });
+  const output = { stdout: "", stderr: "" };
+  child.stdout.on("data", (chunk: Buffer) => (output.stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output.stderr += chunk.toString()));
+  child.stdin.end(input);
+  const code = await new Promise<number | null>((resolve, reject) =>
+    child.once("error", reject).once("close", resolve),
+  );
+  if (code !== 0)
+    throw new Error(`docker ${args.join(" ")} exited with ${code}: ${(output.stdout + output.stderr).trim()}`);
+  return output;
 }

@@ -1,13 +1,9 @@
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import bcrypt from "bcryptjs";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import { request } from "undici";
 import { formatReference, parseReference } from "../catalogue/reference.ts";
-import { dockerApi, endpointOf } from "../engine/client.ts";
+import { dockerApi } from "../engine/client.ts";
 import { unlessEngineLost } from "../engine/lost.ts";
 import { followProgress, type Progress } from "../engine/progress.ts";
 import { LabContainer, type FixtureHooks } from "./containers.ts";
@@ -156,69 +152,4 @@ export async function registryGet(
   const body = response.statusCode === 200 && !path.includes("/manifests/") ? await response.body.json() : undefined;
   if (body === undefined) await response.body.dump();
   return { status: response.statusCode, headers: response.headers, body };
-}
-
-// The docker client's own state: `docker login` writes config.json under DOCKER_CONFIG, `docker logout` edits it,
-// and every push and pull reads it afresh. The directory holds a credential, so only its owner may read it.
-export interface ClientConfig extends AsyncDisposable {
-  env: { DOCKER_CONFIG: string };
-  file: string;
-}
-
-export async function clientConfig(): Promise<ClientConfig> {
-  const dir = await mkdtemp(join(tmpdir(), "labs-docker-config-"));
-  return {
-    env: { DOCKER_CONFIG: dir },
-    file: join(dir, "config.json"),
-    [Symbol.asyncDispose]: () => rm(dir, { recursive: true, force: true }),
-  };
-}
-
-// The registries config.json holds credentials for: its `auths` keys, never the entries themselves.
-export async function loggedInTo(config: ClientConfig): Promise<string[]> {
-  return Object.keys(await auths(config));
-}
-
-async function auths(config: ClientConfig): Promise<Record<string, { auth?: string }>> {
-  const text = await readFile(config.file, "utf8").catch((error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT") return "{}";
-    throw error;
-  });
-  return (JSON.parse(text) as { auths?: Record<string, { auth?: string }> }).auths ?? {};
-}
-
-// What `docker push` and `docker pull` send as X-Registry-Auth: the `auths` entry for the registry, decoded, or
-// nothing when there is none.
-export async function clientCredentials(config: ClientConfig, address: string): Promise<Credentials | undefined> {
-  const entry = (await auths(config))[address]?.auth;
-  if (!entry) return undefined;
-  const decoded = Buffer.from(entry, "base64").toString("utf8");
-  const colon = decoded.indexOf(":");
-  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), serveraddress: address };
-}
-
-// `docker login --password-stdin`: the password never appears on a command line. Pointed at the engine
-// testcontainers found, like dockerCli, because the client asks that engine to check the credentials.
-export async function dockerLogin(config: ClientConfig, credentials: Credentials): Promise<string> {
-  const args = ["login", "--username", credentials.username, "--password-stdin", credentials.serveraddress];
-  return dockerClient(config, args, credentials.password);
-}
-
-export async function dockerLogout(config: ClientConfig, address: string): Promise<string> {
-  return dockerClient(config, ["logout", address]);
-}
-
-async function dockerClient(config: ClientConfig, args: string[], input = ""): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...config.env, DOCKER_HOST: endpointOf(await dockerApi()) };
-  delete env.DOCKER_CONTEXT;
-  const child = spawn("docker", args, { env, stdio: ["pipe", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stdin.end(input);
-  const code = await new Promise<number | null>((resolve, reject) =>
-    child.once("error", reject).once("close", resolve),
-  );
-  if (code !== 0) throw new Error(`docker ${args.join(" ")} exited with ${code}: ${output.trim()}`);
-  return output;
 }
