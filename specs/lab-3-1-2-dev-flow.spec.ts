@@ -8,7 +8,8 @@ import { buildImage, disposableName, labImage, type ImageName } from "../helpers
 import { LabContainer, labMySql, nameForRun, startForFile } from "../helpers/lab/containers.ts";
 import { networkFixture } from "../helpers/lab/network.ts";
 import { dockerApi } from "../helpers/lab/engine.ts";
-import { pullImage, pushImage, registryFixture, registryGet } from "../helpers/lab/registry.ts";
+import { registryFixture, registryGet } from "../helpers/lab/registry.ts";
+import { pullImage, pushImage } from "../helpers/lab/transfer.ts";
 import { newSecret } from "../helpers/lab/secrets.ts";
 
 const python = labImage("python:3.9-slim-bullseye");
