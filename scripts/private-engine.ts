@@ -11,7 +11,8 @@ import { createHash } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { engineAnswers } from "../helpers/engine/hosts.ts";
+import { dockerApiAt, engineAnswers } from "../helpers/engine/hosts.ts";
+import { followProgress } from "../helpers/engine/progress.ts";
 import { addNetwork, cgroupPids, DOCKER28_DIR, ensureDocker28, PIDS_TREE } from "./private-engine-host.ts";
 import { removeCgroups, removeNetwork, unmountUnder } from "./private-engine-host.ts";
 
@@ -150,25 +151,22 @@ export async function stopPrivateEngine(name: string, quiet = false): Promise<vo
   if (!quiet) console.error(`${name}: stopped and removed in ${seconds(started)}`);
 }
 
-// The CLI's context, or a DOCKER_HOST meant for another engine, must never pick the engine a copy reads or writes.
-function at(host: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, DOCKER_HOST: host };
-  delete env.DOCKER_CONTEXT;
-  return env;
+// dockerode can export several images in one archive; its type declarations do not say so.
+interface Saver {
+  getImages(options: { names: string[] }): Promise<unknown>;
 }
 
-/** Streams `docker save` from one engine into `docker load` of another: no registry can be pulled from here. */
+/** Streams one engine's image archive into another engine: no registry can be pulled from here. */
 export async function copyImages(fromHost: string, toHost: string, refs: string[]): Promise<void> {
   if (!refs.length) throw new Error("copyImages: name at least one image");
-  const save = spawn("docker", ["-H", fromHost, "save", ...refs], {
-    stdio: ["ignore", "pipe", "inherit"],
-    env: at(fromHost),
-  });
-  const load = spawn("docker", ["-H", toHost, "load", "-q"], { stdio: [save.stdout, 2, "inherit"], env: at(toHost) });
-  // "exit", not "close": save's stdout belongs to load, so this process never sees it close.
-  const codes = await Promise.all([save, load].map((c) => new Promise((done) => c.on("exit", done))));
-  if (codes.some((c) => c !== 0))
-    throw new Error(`copying ${refs.join(" ")} to ${toHost} failed (save, load: ${codes})`);
+  const [from, to] = [dockerApiAt(fromHost), dockerApiAt(toHost)];
+  try {
+    // One archive for all refs, as `docker save a b` makes it: their shared layers travel once.
+    const archive = (await (from as unknown as Saver).getImages({ names: refs })) as NodeJS.ReadableStream;
+    await followProgress(to, (await to.loadImage(archive, { quiet: true })) as NodeJS.ReadableStream);
+  } catch (error) {
+    throw new Error(`copying ${refs.join(" ")} from ${fromHost} to ${toHost} failed: ${(error as Error).message}`);
+  }
 }
 
 async function cli(command = "", args: string[]): Promise<void> {
