@@ -32,11 +32,11 @@ const readyMs = ({ createdAt, readyAt }: Seen) =>
   createdAt === undefined || readyAt === undefined ? 0 : Math.max(0, readyAt - createdAt);
 
 // testcontainers labels each container with its session, and sessions are never shared between spec files (vitest
-// loads a file's modules afresh; containers a file starts at once may even get one each), so a session belongs to the
-// file that was running when its first container was created and that ended soonest after its last one was removed:
-// file-scoped fixtures remove their containers at the file's end. A container without a session (created through the
-// engine's API directly) is placed the same way on its own. Where a step removes its containers long before its
-// file ends and another file ends in between, that is a guess: the guesses are counted.
+// loads a file's modules afresh; containers a file starts at once may even get one each), so a session belongs to one
+// file that was running from its first container's create to its last one's removal. Where several were, the one
+// that fits it tightest wins: a file creates its early containers as it starts and removes its file-scoped ones as
+// it ends. A container without a session (created through the engine's API directly) is placed the same way on its
+// own. Where more than one file fitted, the choice is a guess, and the guesses are counted.
 export function attribute(containers: Seen[], modules: ModuleTiming[], exitedAt: number) {
   const groups = new Map<string, Seen[]>();
   for (const container of containers) {
@@ -52,7 +52,9 @@ export function attribute(containers: Seen[], modules: ModuleTiming[], exitedAt:
     const candidates = modules.filter(
       ({ queuedAt, endedAt }) => queuedAt - SLACK_MS <= first && last <= (endedAt ?? exitedAt) + SLACK_MS,
     );
-    const owner = candidates.sort((a, b) => (a.endedAt ?? exitedAt) - (b.endedAt ?? exitedAt))[0];
+    const looseness = ({ queuedAt, startedAt, endedAt }: ModuleTiming) =>
+      first - (startedAt ?? queuedAt) + ((endedAt ?? exitedAt) - last);
+    const owner = candidates.sort((a, b) => looseness(a) - looseness(b))[0];
     if (!owner) beforeFiles.push(...group);
     else owned.set(owner, [...(owned.get(owner) ?? []), ...group]);
     if (candidates.length > 1) guessed += group.length;

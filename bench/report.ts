@@ -117,7 +117,7 @@ export function runNotes(rounds: RunFigures[]): string {
     ...(guessed
       ? [
           `Up to ${guessed} container(s) fitted more than one file's time span: their lab is a guess (the file ` +
-            "that ended soonest after their removal), so per-lab rows are approximate; the run's wall time and " +
+            "that fitted them tightest), so per-lab rows are approximate; the run's wall time and " +
             "memory are not.",
         ]
       : []),
