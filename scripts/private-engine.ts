@@ -165,7 +165,9 @@ export async function copyImages(fromHost: string, toHost: string, refs: string[
     const archive = (await (from as unknown as Saver).getImages({ names: refs })) as NodeJS.ReadableStream;
     await followProgress(to, (await to.loadImage(archive, { quiet: true })) as NodeJS.ReadableStream);
   } catch (error) {
-    throw new Error(`copying ${refs.join(" ")} from ${fromHost} to ${toHost} failed: ${(error as Error).message}`);
+    throw new Error(`copying ${refs.join(" ")} from ${fromHost} to ${toHost} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
