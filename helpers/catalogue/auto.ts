@@ -4,7 +4,8 @@ import { join } from "node:path";
 import type { Docker } from "../engine/client.ts";
 import { catalogueEntry, type StandIn } from "./entries.ts";
 import type { Plan } from "./plan.ts";
-import { firstLine, SetupError } from "./resolve.ts";
+import { engineMessage } from "../engine/errors.ts";
+import { SetupError } from "./resolve.ts";
 
 const AVAILABILITY_MS = 10_000;
 
@@ -26,7 +27,7 @@ async function engineCanHave(docker: Docker, ref: string): Promise<string | unde
   );
   return Promise.race([docker.getImage(ref).distribution({}), timeout]).then(
     () => undefined,
-    (error: unknown) => firstLine(error),
+    (error: unknown) => engineMessage(error),
   );
 }
 

@@ -1,20 +1,11 @@
 import type { Docker } from "../engine/client.ts";
+import { engineMessage } from "../engine/errors.ts";
 import { followProgress } from "../engine/progress.ts";
 import { labelsFor } from "../run/identity.ts";
 import { digestFor, registryHostOf, standInFacts, type Plan, type ResolvedImage } from "./plan.ts";
 import { parseReference } from "./reference.ts";
 
 export class SetupError extends Error {}
-
-export function firstLine(error: unknown): string {
-  const message = (error as { json?: { message?: string } }).json?.message ?? (error as Error).message ?? String(error);
-  // A streamed request (a pull) that failed at once reaches us as dockerode's "(HTTP code 500) server error - <engine's
-  // message>": the engine's own words are the reason.
-  return message
-    .split("\n")[0]!
-    .replace(/^\(HTTP code \d+\) [\w ]+ - /, "")
-    .trim();
-}
 
 // Each image is pulled for the platform it will run as: mysql:5.7 exists for linux/amd64 only, so an arm64 engine
 // asked for it without a platform finds nothing.
@@ -32,7 +23,7 @@ export async function resolveImage(docker: Docker, plan: Plan, platform?: string
       await followProgress(docker, await docker.pull(plan.ref, platform ? { platform } : {}));
       info = await inspect();
     } catch (error) {
-      throw new SetupError(await pullFailure(docker, plan, firstLine(error)));
+      throw new SetupError(await pullFailure(docker, plan, engineMessage(error)));
     }
   }
   const digest = digestFor(plan.ref, info.RepoDigests);
@@ -74,7 +65,7 @@ export async function assertPlatformRuns(
     if (StatusCode !== 0) throw new Error(`a test container exited with ${StatusCode}`);
   } catch (error) {
     throw new SetupError(
-      `LABS_PLATFORM=${platform}: this engine cannot run ${image.ref} as ${platform} (${firstLine(error)}). ` +
+      `LABS_PLATFORM=${platform}: this engine cannot run ${image.ref} as ${platform} (${engineMessage(error)}). ` +
         "Enable emulation (Docker Desktop, or QEMU binfmt on Linux) or set LABS_PLATFORM to a platform the image has.",
     );
   } finally {

@@ -1,4 +1,5 @@
 import type { Docker } from "../engine/client.ts";
+import { engineMessage } from "../engine/errors.ts";
 import { RUN_LABEL } from "./identity.ts";
 
 // Removal races with the engine's own clean-up, and an image or network another run still uses stays theirs.
@@ -50,12 +51,12 @@ export async function removeRunResources(docker: Docker, runId: string): Promise
   for (const { description, remove } of await resourcesOfRun(docker, runId)) {
     const refused = await remove().then(
       () => undefined,
-      (error: { statusCode?: number; message?: string }) => {
+      (error: { statusCode?: number }) => {
         try {
           ignoreGoneOrInUse(error);
           return undefined;
         } catch {
-          return (error.message ?? String(error)).split("\n")[0]!.trim();
+          return engineMessage(error);
         }
       },
     );

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CATALOGUE, catalogueEntry } from "../../helpers/catalogue/entries.ts";
 import { autoFallbackLine, describeImage, digestFor, planImages, standInFacts } from "../../helpers/catalogue/plan.ts";
-import { firstLine } from "../../helpers/catalogue/resolve.ts";
+import { engineMessage } from "../../helpers/engine/errors.ts";
 import { imageMapFrom, imageSourceFrom } from "../../helpers/catalogue/settings.ts";
 
 const noRegistry = () => false;
@@ -126,8 +126,8 @@ describe("image resolution", () => {
 
   it("keeps the engine's own words of a failed pull, without dockerode's status prefix", () => {
     const pull = new Error('(HTTP code 500) server error - Get "https://registry.test/v2/": no such host\nmore');
-    expect(firstLine(pull)).toBe('Get "https://registry.test/v2/": no such host');
-    expect(firstLine({ json: { message: "manifest unknown" } })).toBe("manifest unknown");
+    expect(engineMessage(pull)).toBe('Get "https://registry.test/v2/": no such host');
+    expect(engineMessage({ json: { message: "manifest unknown" } })).toBe("manifest unknown");
   });
 
   it("says in one line why auto runs stand-ins, naming alike failures together", () => {
