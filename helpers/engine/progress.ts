@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import type { Docker } from "./client.ts";
 
 export interface Progress {
@@ -8,9 +9,16 @@ export interface Progress {
   aux?: { Digest?: string; ID?: string };
 }
 
+// An engine that stops reporting on a transfer it has not ended: the stream is closed, so that the engine cancels it.
+export class StalledTransfer extends Error {}
+
 // A pull, push or build streams its outcome: a failure is a line with an `error`, not an HTTP status.
-export function followProgress(docker: Docker, stream: NodeJS.ReadableStream): Promise<Progress[]> {
-  return followProgressWith(docker, stream, () => {});
+export function followProgress(
+  docker: Docker,
+  stream: NodeJS.ReadableStream,
+  { idleSeconds }: { idleSeconds?: number } = {},
+): Promise<Progress[]> {
+  return followProgressWith(docker, stream, () => {}, { idleSeconds });
 }
 
 // The same, for a caller that shows a long build's output while it runs rather than once it has ended.
@@ -18,16 +26,34 @@ export function followProgressWith(
   docker: Docker,
   stream: NodeJS.ReadableStream,
   onEvent: (event: Progress) => void,
+  { idleSeconds }: { idleSeconds?: number } = {},
 ): Promise<Progress[]> {
-  return new Promise((resolve, reject) =>
+  let last: Progress | undefined;
+  let idle: NodeJS.Timeout | undefined;
+  const rearm = () => {
+    if (idleSeconds === undefined) return;
+    clearTimeout(idle);
+    idle = setTimeout(() => {
+      const doing = last ? `after "${(last.status ?? last.stream ?? "").trim()}"` : "before its first line";
+      (stream as Readable).destroy(new StalledTransfer(`the engine reported nothing for ${idleSeconds} s ${doing}`));
+    }, idleSeconds * 1000);
+  };
+  rearm();
+  return new Promise<Progress[]>((resolve, reject) =>
     docker.modem.followProgress(
       stream,
       (error: Error | null, events: Progress[]) => {
+        clearTimeout(idle);
         const failed = events?.find((event) => event.error);
-        if (error || failed) reject(new Error((error?.message ?? failed?.error ?? "").trim()));
+        if (error instanceof StalledTransfer) reject(error);
+        else if (error || failed) reject(new Error((error?.message ?? failed?.error ?? "").trim()));
         else resolve(events);
       },
-      onEvent,
+      (event: Progress) => {
+        last = event;
+        rearm();
+        onEvent(event);
+      },
     ),
   );
 }

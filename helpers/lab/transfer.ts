@@ -1,7 +1,7 @@
 // `docker push` and `docker pull` through the engine, each proving the manifest digest the registry answered with.
 import { formatReference, parseReference } from "../catalogue/reference.ts";
 import { dockerApi } from "../engine/client.ts";
-import { followProgress, type Progress } from "../engine/progress.ts";
+import { followProgress, StalledTransfer, type Progress } from "../engine/progress.ts";
 import type { Credentials } from "./registry.ts";
 
 function digestOf(events: Progress[]): string {
@@ -19,10 +19,31 @@ export interface Pushed {
 
 const LAYER_OUTCOME = /^(Pushed|Layer already exists|Mounted from .+)$/;
 
+// A registry on loopback answers within seconds; an engine that goes silent on a transfer is asked once more,
+// with the stall named, rather than left to the step's timeout (seen once on Docker 20.10, a push right after a
+// refused push of the same repository).
+const IDLE_SECONDS = 45;
+
+async function once<T>(what: string, transfer: () => Promise<T>): Promise<T> {
+  try {
+    return await transfer();
+  } catch (error) {
+    if (!(error instanceof StalledTransfer)) throw error;
+    console.warn(`${what}: ${error.message}; asking the engine once more`);
+    return await transfer().catch((again: unknown) => {
+      throw again instanceof StalledTransfer ? new Error(`${what}: ${again.message}, twice`) : again;
+    });
+  }
+}
+
 export async function push(ref: string, credentials?: Credentials): Promise<Pushed> {
   const docker = await dockerApi();
   // The engine wants an X-Registry-Auth header on every push; an empty one is what `docker push` sends logged out.
-  const events = await followProgress(docker, await docker.getImage(ref).push({ authconfig: credentials ?? {} }));
+  const events = await once(`docker push ${ref}`, async () =>
+    followProgress(docker, await docker.getImage(ref).push({ authconfig: credentials ?? {} }), {
+      idleSeconds: IDLE_SECONDS,
+    }),
+  );
   const layers = new Map(
     (events as (Progress & { id?: string })[]).flatMap(({ id, status }) =>
       id && status && LAYER_OUTCOME.test(status) ? [[id, status] as const] : [],
@@ -37,8 +58,12 @@ export async function pushImage(ref: string, credentials?: Credentials): Promise
 
 export async function pullImage(ref: string, credentials?: Credentials): Promise<string> {
   const docker = await dockerApi();
-  const stream = await docker.pull(ref, credentials ? { authconfig: credentials } : {});
-  return digestOf(await followProgress(docker, stream));
+  const events = await once(`docker pull ${ref}`, async () =>
+    followProgress(docker, await docker.pull(ref, credentials ? { authconfig: credentials } : {}), {
+      idleSeconds: IDLE_SECONDS,
+    }),
+  );
+  return digestOf(events);
 }
 
 // `name@digest` in one spelling whatever the image store wrote (familiar or fully qualified names).
