@@ -1,4 +1,4 @@
-// `npm run labs`: per lab, the image it used, then per step the docker command, the outcome, the duration and what
+// `npm run labs` and `npm test`: per lab, the image it used, then per step the docker command, the outcome, the duration and what
 // was observed; the same in reports/<run>/report.md, with JUnit XML, screenshots and the cAdvisor CPU chart beside it.
 import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -18,6 +18,7 @@ export default class LabsReporter implements Reporter {
   }
 
   onTestCaseReady(test: TestCase): void {
+    if (test.project.name !== "labs") return;
     const timer = setTimeout(() => console.log(`  … still running: ${test.fullName}`), SLOW_STEP_MS);
     this.timers.set(test.id, timer);
   }
@@ -28,13 +29,15 @@ export default class LabsReporter implements Reporter {
   }
 
   onTestModuleEnd(module: TestModule): void {
+    if (module.project.name !== "labs") return;
     console.log(consoleBlock(labOf(module, this.vitest.config.root)));
   }
 
-  async onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<SerializedError>): Promise<void> {
+  async onTestRunEnd(everyModule: ReadonlyArray<TestModule>, errors: ReadonlyArray<SerializedError>): Promise<void> {
     const project = this.vitest.projects.find(({ name }) => name === "labs");
     const context = project?.getProvidedContext();
     if (!context?.runId) return;
+    const modules = everyModule.filter((module) => module.project.name === "labs");
     const dir = join("reports", context.runId);
     await mkdir(dir, { recursive: true });
 

@@ -50,19 +50,21 @@ export default class MatrixReporter implements Reporter {
     const out = process.env.LABS_MATRIX_OUT;
     if (!out) return;
     const project = this.vitest.projects.find(({ name }) => name === "labs");
-    const steps = modules.flatMap((module) => {
-      const lab = basename(module.moduleId).replace(/\.spec\.ts$/, "");
-      const tests = [...module.children.allTests()].map((test) => stepOf(lab, test));
-      // A file that failed to load has no steps to show it: it counts as one failed step of its own.
-      const broken = module.errors().map((error) => ({
-        lab,
-        title: "(the spec file)",
-        state: "failed" as const,
-        failure: firstLine(error.message),
-        observed: [],
-      }));
-      return [...tests, ...broken];
-    });
+    const steps = modules
+      .filter((module) => module.project.name === "labs")
+      .flatMap((module) => {
+        const lab = basename(module.moduleId).replace(/\.spec\.ts$/, "");
+        const tests = [...module.children.allTests()].map((test) => stepOf(lab, test));
+        // A file that failed to load has no steps to show it: it counts as one failed step of its own.
+        const broken = module.errors().map((error) => ({
+          lab,
+          title: "(the spec file)",
+          state: "failed" as const,
+          failure: firstLine(error.message),
+          observed: [],
+        }));
+        return [...tests, ...broken];
+      });
     const result: MatrixResult = {
       engine: project?.getProvidedContext().engine,
       steps,
