@@ -3,13 +3,16 @@
 // the stand-ins copied in from the default engine and stopped (its data root removed) however the run ends.
 // Prints and writes reports/engines.md: engine × lab, passed / failed / not applicable; exits 1 unless all green.
 //
-// node scripts/engines.ts [--engines default,docker28,docker28-containerd] [spec filter ...]
-import { mkdir, writeFile } from "node:fs/promises";
+// node scripts/engines.ts [--engines default,docker28,docker28-containerd] [--default-from results.json] [filter ...]
+// --default-from takes the default engine's row from a run already made with LABS_MATRIX_OUT (.ci/run's `npm test`),
+// rather than running the same labs on the same engine again.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { CATALOGUE } from "../helpers/catalogue/entries.ts";
 import { copyImages, startPrivateEngine } from "./private-engine.ts";
 import { engineName, stopOrphans } from "./engines/orphans.ts";
 import type { EngineOptions } from "./private-engine.ts";
+import type { MatrixResult } from "../helpers/vitest/matrix-reporter.ts";
 import { runLabs } from "./engines/run-labs.ts";
 import { matrixMarkdown, problemsOf, type EngineRun } from "./engines/table.ts";
 
@@ -28,18 +31,30 @@ const cancel = new AbortController();
 const since = (start: number) => (performance.now() - start) / 1000;
 const say = (line: string) => console.log(`\n== engines: ${line}`);
 
-function options(argv: string[]): { engines: EngineName[]; filters: string[] } {
+function options(argv: string[]): { engines: EngineName[]; filters: string[]; defaultFrom?: string } {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { engines: { type: "string", default: Object.keys(ENGINES).join(",") } },
+    options: {
+      engines: { type: "string", default: Object.keys(ENGINES).join(",") },
+      "default-from": { type: "string" },
+    },
   });
   const engines = values.engines.split(",").filter(Boolean);
   const unknown = engines.filter((name) => !Object.hasOwn(ENGINES, name));
   if (unknown.length || !engines.length) {
     throw new Error(`--engines ${values.engines}: pick from ${Object.keys(ENGINES).join(", ")}`);
   }
-  return { engines: engines as EngineName[], filters: positionals };
+  return { engines: engines as EngineName[], filters: positionals, defaultFrom: values["default-from"] };
+}
+
+async function fromEarlierRun(name: string, file: string): Promise<EngineRun> {
+  const text = await readFile(file, "utf8").catch((error: Error) => {
+    throw new Error(`--default-from ${file}: ${error.message}; run the labs with LABS_MATRIX_OUT=${file} first`);
+  });
+  const result = JSON.parse(text) as MatrixResult;
+  say(`${name}: the labs' results of the run that wrote ${file}`);
+  return { name, run: { ...result, exitCode: 0, output: "", seconds: 0 }, timings: [] };
 }
 
 async function onDefault(name: string, filters: string[]): Promise<EngineRun> {
@@ -87,12 +102,13 @@ async function onPrivate(name: Exclude<EngineName, "default">, filters: string[]
 }
 
 async function main(): Promise<number> {
-  const { engines, filters } = options(process.argv.slice(2));
+  const { engines, filters, defaultFrom } = options(process.argv.slice(2));
   await stopOrphans(PREFIX, say);
   const runs: EngineRun[] = [];
   for (const name of engines) {
     if (cancel.signal.aborted) break;
-    runs.push(name === "default" ? await onDefault(name, filters) : await onPrivate(name, filters));
+    if (name !== "default") runs.push(await onPrivate(name, filters));
+    else runs.push(defaultFrom ? await fromEarlierRun(name, defaultFrom) : await onDefault(name, filters));
   }
   const table = matrixMarkdown(runs);
   await mkdir("reports", { recursive: true });
