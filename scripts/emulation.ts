@@ -4,12 +4,14 @@
 // lacks, the setup stops with one line. Everything runs on private engines that are thrown away; the machine's
 // binfmt entries are only ever added to.
 //
-// node scripts/emulation.ts
+// node scripts/emulation.ts [--prepare]
+// --prepare only builds (or finds up to date) the arm64 stand-ins' archive: .ci/run starts it in the background, at low
+// priority, so that a cold build under QEMU overlaps the other steps rather than adding its minutes to theirs.
 import { parseArgs } from "node:util";
 import { catalogueEntry } from "../helpers/catalogue/entries.ts";
 import { dockerApiAt } from "../helpers/engine/hosts.ts";
 import { arm64OnlyRef } from "./emulation/arm64-registry.ts";
-import { ARM64, arm64MySql } from "./emulation/arm64-stand-in.ts";
+import { ARM64, arm64CacheUpToDate, arm64MySql, CACHE } from "./emulation/arm64-stand-in.ts";
 import { ensureBinfmt } from "./emulation/binfmt.ts";
 import { engineName, stopOrphans } from "./engines/orphans.ts";
 import { runLabs, type LabsRun } from "./engines/run-labs.ts";
@@ -64,11 +66,26 @@ function emulatedProblems(run: LabsRun): string[] {
   return problems;
 }
 
+async function prepare(): Promise<number> {
+  if (await arm64CacheUpToDate()) {
+    say(`${CACHE} is up to date: nothing to build`);
+    return 0;
+  }
+  await onEngine("prepare", { engine: "docker28" }, async (builder) => {
+    const arm64 = await timed("arm64 mysql stand-in (cache load, build)", () =>
+      arm64MySql(dockerApiAt(builder.host), cancel.signal, say),
+    );
+    say(arm64.built.length ? `built ${arm64.built.join(", ")}` : "nothing to build");
+  });
+  return cancel.signal.aborted ? 130 : 0;
+}
+
 async function main(): Promise<number> {
-  parseArgs({ args: process.argv.slice(2), options: {} });
+  const { values } = parseArgs({ args: process.argv.slice(2), options: { prepare: { type: "boolean" } } });
   const started = performance.now();
   ensureBinfmt("qemu-aarch64", say);
   await stopOrphans(PREFIX, say);
+  if (values.prepare) return prepare();
   // Docker 20.10 imports and commits every image as its own platform; Docker 28 keeps the base's linux/arm64.
   const problems = await onEngine("build", { engine: "docker28" }, async (builder) => {
     const docker = dockerApiAt(builder.host);

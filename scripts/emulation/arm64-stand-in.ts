@@ -3,7 +3,7 @@
 // engines are thrown away after each run, so the result is kept as a `docker save` archive outside any engine and
 // loaded next time; as in images/build.ts, an image is up to date when its recipe-hash label matches.
 import { createReadStream, createWriteStream, existsSync } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { catalogueEntry, STAND_IN_BASE, STAND_IN_LABELS } from "../../helpers/catalogue/entries.ts";
@@ -15,6 +15,13 @@ import { RECIPES, recipeHash } from "../../images/recipes.ts";
 
 export const ARM64 = "linux/arm64";
 export const CACHE = "/var/cache/container-labs/arm64-stand-ins.tar";
+// What the archive holds, so that whether it is up to date is known without loading it into an engine.
+const CACHE_RECIPES = `${CACHE}.json`;
+interface CachedRecipes {
+  baseHash: string;
+  baseId: string;
+  mysqlHash: string;
+}
 const MYSQL = catalogueEntry("mysql:5.7");
 const BASE = catalogueEntry("debian:bullseye");
 
@@ -41,6 +48,18 @@ async function save(docker: Docker, refs: string[]): Promise<void> {
   const saved = docker as unknown as { getImages(o: { names: string[] }): Promise<NodeJS.ReadableStream> };
   await pipeline(await saved.getImages({ names: refs }), createWriteStream(partial));
   await rename(partial, CACHE);
+}
+
+/** True when the archive holds both images built from today's recipes (as last recorded beside it). */
+export async function arm64CacheUpToDate(): Promise<boolean> {
+  if (!existsSync(CACHE)) return false;
+  const text = await readFile(CACHE_RECIPES, "utf8").catch(() => "");
+  if (!text) return false;
+  const cached = JSON.parse(text) as CachedRecipes;
+  return (
+    cached.baseHash === (await recipeHash(join(RECIPES, BASE.recipe), ARM64)) &&
+    cached.mysqlHash === (await recipeHash(join(RECIPES, MYSQL.recipe), cached.baseId))
+  );
 }
 
 /** Loads the cache (if any), builds what is missing or stale, saves again if it built. `docker` is a private engine. */
@@ -94,5 +113,7 @@ export async function arm64MySql(docker: Docker, signal: AbortSignal, say: (line
     say(`kept in ${CACHE} for the next run`);
   }
   await rm(`${CACHE}.partial`, { force: true });
+  const recorded: CachedRecipes = { baseHash, baseId, mysqlHash };
+  await writeFile(CACHE_RECIPES, JSON.stringify(recorded));
   return { ref: MYSQL.standIn, built, seconds } satisfies Arm64Build;
 }
