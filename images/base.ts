@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Docker } from "../helpers/engine/client.ts";
@@ -57,6 +57,28 @@ function failure(what: string, { code, tail }: Exit): BuildFailed {
   return new BuildFailed(`${what} failed (exit ${code}): ${reason.trim()}\nits last output:\n${output}`);
 }
 
+// What dpkg.cfg keeps out of every later install, taken out of what debootstrap installed before it applied, and the
+// package lists every recipe fetches afresh: as the official images, whose base ships neither.
+async function slimmed(rootfs: string): Promise<void> {
+  const under = (dir: string) => join(rootfs, dir);
+  const keep = new Set(["copyright", "locale.alias"]);
+  for (const dir of ["usr/share/man", "usr/share/info", "var/lib/apt/lists"]) {
+    await rm(under(dir), { recursive: true, force: true });
+    await mkdir(under(dir), { recursive: true });
+  }
+  for (const entry of await readdir(under("usr/share/locale")).catch(() => [])) {
+    if (!keep.has(entry)) await rm(join(under("usr/share/locale"), entry), { recursive: true, force: true });
+  }
+  // A package's doc directory may be a symlink to another's: only real directories are entered.
+  const docs = await readdir(under("usr/share/doc"), { withFileTypes: true }).catch(() => []);
+  for (const pkg of docs.filter((entry) => entry.isDirectory()).map(({ name }) => name)) {
+    for (const entry of await readdir(join(under("usr/share/doc"), pkg))) {
+      if (!keep.has(entry)) await rm(join(under("usr/share/doc"), pkg, entry), { recursive: true, force: true });
+    }
+  }
+  await mkdir(under("var/lib/apt/lists/partial"), { recursive: true });
+}
+
 async function bootstrapRootfs(rootfs: string, build: BaseBuild): Promise<void> {
   const conf = await readFile(join(RECIPE, "rootfs.conf"), "utf8");
   const setting = (key: string) => conf.match(new RegExp(`^${key}=(\\S+)`, "m"))?.[1] ?? "";
@@ -80,6 +102,7 @@ async function bootstrapRootfs(rootfs: string, build: BaseBuild): Promise<void> 
   await copyFile(join(RECIPE, "dpkg.cfg"), join(rootfs, "etc/dpkg/dpkg.cfg.d/90labs-stand-in"));
   await rm(join(rootfs, "var/cache/apt/archives"), { recursive: true, force: true });
   await mkdir(join(rootfs, "var/cache/apt/archives/partial"), { recursive: true });
+  await slimmed(rootfs);
   await writeFile(join(rootfs, "etc/hostname"), "");
 }
 
