@@ -33,7 +33,7 @@ export interface PrivateEngine extends AsyncDisposable {
   pid: number;
   stop(): Promise<void>;
   /** SIGTERM is a restart (running requests finish); SIGKILL a crash (every connection drops at once). */
-  interrupt(downForMs: number, signal?: NodeJS.Signals): Promise<void>;
+  interrupt(downFor: number | (() => Promise<unknown>), signal?: NodeJS.Signals): Promise<void>;
 }
 
 const RUN_DIRS = "/run/labs-engines";
@@ -120,11 +120,12 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
   if (!o.quiet) console.error(`${o.name}: ${o.engine} answers on unix://${p.socket} after ${seconds(started)}`);
   const stop = () => stopPrivateEngine(o.name, o.quiet);
   // A restart or a crash as a user meets it: dockerd goes away for a while, then comes back on the same data.
-  const interrupt = async (downForMs: number, signal: NodeJS.Signals = "SIGTERM") => {
+  // Down for a time, or until `downFor` resolves: a spec that needs its run to end before the engine returns says so.
+  const interrupt = async (downFor: number | (() => Promise<unknown>), signal: NodeJS.Signals = "SIGTERM") => {
     const pid = Number(readFileSync(`${p.run}/docker.pid`, "utf8"));
     process.kill(pid, signal);
     while (cgroupPids(p.cgroup).includes(pid)) await sleep(50);
-    await sleep(downForMs);
+    await (typeof downFor === "number" ? sleep(downFor) : downFor());
     await launch();
   };
   const engine = { name: o.name, host: `unix://${p.socket}`, socket: p.socket, dataRoot: p.dataRoot, pid: child.pid! };

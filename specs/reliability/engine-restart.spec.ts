@@ -9,10 +9,11 @@ const LABS = ["specs/lab-3-2-2-containers.spec.ts", "specs/lab-3-3-nginx.spec.ts
 const IMAGES = ["labs-stand-in/debian:bullseye", "labs-stand-in/python:3.9", "labs-stand-in/nginx:1.18"];
 const GUARDIAN_GIVES_UP_MS = 5_000;
 
-// Runs the labs on the spec's own engine and takes that engine away once the first step has passed.
+// Runs the labs on the spec's own engine and takes that engine away once the first step has passed, for `downForMs`
+// or, with none, until the run and its guardian have both ended.
 async function runLosingTheEngine(
   engine: PrivateEngine,
-  downForMs: number,
+  downForMs?: number,
   guardianGivesUpMs?: number,
   signal?: NodeJS.Signals,
 ) {
@@ -24,7 +25,15 @@ async function runLosingTheEngine(
   const child = startChildRun(vitestCommand("--project", "labs", ...LABS), env);
   const runId = (await child.waitFor(RUN_LINE))[1]!;
   await child.waitFor(/✓ .*Lab 3\.2\.2: container commands > /);
-  const back = engine.interrupt(downForMs, signal);
+  const back = engine.interrupt(
+    downForMs ??
+      (async () => {
+        await child.exited;
+        await expect.poll(() => guardianExited(runId), { timeout: 30_000 }).toBe(true);
+        await sleep(1_000);
+      }),
+    signal,
+  );
   const { code } = await child.exited;
   return { child, runId, code, back };
 }
@@ -53,17 +62,10 @@ describe("An engine that goes away mid-run", { timeout: 300_000 }, () => {
   });
 
   it("crashes and comes back after the guardian gave up: the next run's sweep removes what the run left", async () => {
-    const { runId, code, back } = await runLosingTheEngine(
-      engine,
-      GUARDIAN_GIVES_UP_MS + 5_000,
-      GUARDIAN_GIVES_UP_MS,
-      "SIGKILL",
-    );
+    const { child, runId, code, back } = await runLosingTheEngine(engine, undefined, GUARDIAN_GIVES_UP_MS, "SIGKILL");
     expect(code).toBe(1);
-    await expect.poll(() => guardianExited(runId), { timeout: 30_000 }).toBe(true);
     await back;
-    await sleep(1_000);
-    expect(await engineLeftovers(runId, engine.host)).not.toEqual([]);
+    expect(await engineLeftovers(runId, engine.host), child.output().slice(-3000)).not.toEqual([]);
     const next = startChildRun(vitestCommand("--project", "labs", "specs/lab-3-3-nginx.spec.ts"), {
       DOCKER_HOST: engine.host,
       LABS_IMAGES: "local",
