@@ -4,6 +4,7 @@ import type { ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import type { StartedMySqlContainer } from "@testcontainers/mysql";
 import { describe, expect, test } from "vitest";
 import { LabContainer, labMySql, nameForRun, startForFile } from "../helpers/lab/containers.ts";
+import { startEarly } from "../helpers/lab/start-early.ts";
 import { prettyName, typeAtShellPrompt } from "../helpers/lab/terminal.ts";
 import { networkFixture } from "../helpers/lab/network.ts";
 import { dockerApi, labEngine } from "../helpers/lab/engine.ts";
@@ -38,6 +39,15 @@ const lab = test
         .withUserPassword(userPassword)
         .withUlimits({ nofile: { soft: OPEN_FILES, hard: OPEN_FILES } })
         .withCopyContentToContainer([{ content: SEED_SQL, target: "/docker-entrypoint-initdb.d/01-seed.sql" }]),
+      hooks,
+    ),
+  )
+  .extend("client", { scope: "file", auto: true }, async ({ network }, hooks) =>
+    startEarly(
+      new LabContainer(image.ref)
+        .withPlatform(PLATFORM)
+        .withNetworkMode(network.name)
+        .withCommand(["sleep", "infinity"]),
       hooks,
     ),
   );
@@ -137,7 +147,7 @@ describe("Lab 3-1: MySQL 5.7 for a team's SQL tests", { timeout: 180_000 }, () =
     await annotate(`lab@% in labs: 3 inserted, 1 updated, 1 deleted, ${team.length} left; mysql.* is denied`);
   });
 
-  lab("docker inspect some-mysql | grep IPAddress", async ({ mysql, network, annotate }) => {
+  lab("docker inspect some-mysql | grep IPAddress", async ({ mysql, network, client: second, annotate }) => {
     const docker = await dockerApi();
     const address = (await docker.getContainer(mysql.getId()).inspect()).NetworkSettings.Networks[network.name]
       ?.IPAddress;
@@ -146,11 +156,7 @@ describe("Lab 3-1: MySQL 5.7 for a team's SQL tests", { timeout: 180_000 }, () =
     expect(subnet).toMatch(/^\d+\.\d+\.\d+\.\d+\/\d+$/);
     expect(inSubnet(address!, subnet!), `${address} lies in ${subnet}`).toBe(true);
 
-    await using client = await new LabContainer(image.ref)
-      .withPlatform(PLATFORM)
-      .withNetworkMode(network.name)
-      .withCommand(["sleep", "infinity"])
-      .start();
+    const client = await second.started;
     for (const host of [address!, "some-mysql"]) {
       const query = await client.exec(
         ["mysql", "-h", host, "-ulab", "--batch", "-N", "labs", "-e", "SELECT note FROM seeded"],
