@@ -16,7 +16,13 @@ import { ensureBinfmt } from "./emulation/binfmt.ts";
 import { engineName, stopOrphans } from "./engines/orphans.ts";
 import { runLabs, type LabsRun } from "./engines/run-labs.ts";
 import { problemsOf } from "./engines/table.ts";
-import { copyImages, startPrivateEngine, type EngineOptions, type PrivateEngine } from "./private-engine.ts";
+import {
+  copyImages,
+  defaultEngineHost,
+  startPrivateEngine,
+  type EngineOptions,
+  type PrivateEngine,
+} from "./private-engine.ts";
 
 const PREFIX = "emulation";
 const LAB = "lab-3-1-mysql";
@@ -95,9 +101,8 @@ async function main(): Promise<number> {
       `${arm64.built.length ? `cold: built ${arm64.built.join(", ")}` : "warm: nothing to build"} ` +
         `(load ${s.load.toFixed(1)} s, base ${s.base.toFixed(1)} s, mysql ${s.mysql.toFixed(1)} s, save ${s.save.toFixed(1)} s)`,
     );
-    const from = process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
     const registry = catalogueEntry("registry:2").standIn;
-    await timed("copy the registry stand-in", () => copyImages(from, builder.host, [registry]));
+    await timed("copy the registry stand-in", () => copyImages(defaultEngineHost(), builder.host, [registry]));
     const ref = await timed("push and index", () => arm64OnlyRef(docker, arm64.ref, say));
     return onEngine("pull", { engine: "docker20" }, async (puller) => {
       const env = {

@@ -9,7 +9,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { CATALOGUE } from "../helpers/catalogue/entries.ts";
-import { copyImages, startPrivateEngine } from "./private-engine.ts";
+import { copyImages, defaultEngineHost, startPrivateEngine } from "./private-engine.ts";
 import { engineName, stopOrphans } from "./engines/orphans.ts";
 import type { EngineOptions } from "./private-engine.ts";
 import type { MatrixResult } from "../helpers/vitest/matrix-reporter.ts";
@@ -58,7 +58,7 @@ async function fromEarlierRun(name: string, file: string): Promise<EngineRun> {
 }
 
 async function onDefault(name: string, filters: string[]): Promise<EngineRun> {
-  const host = process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+  const host = defaultEngineHost();
   say(`${name}: the labs on ${host}`);
   const run = await runLabs(LABS_ENV, filters, cancel.signal);
   say(`${name}: labs in ${run.seconds.toFixed(1)} s`);
@@ -67,7 +67,7 @@ async function onDefault(name: string, filters: string[]): Promise<EngineRun> {
 
 async function onPrivate(name: Exclude<EngineName, "default">, filters: string[]): Promise<EngineRun> {
   const timings: [string, number][] = [];
-  const from = process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock";
+  const from = defaultEngineHost();
   let start = performance.now();
   const engine = await startPrivateEngine({
     name: engineName(PREFIX, name),

@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
+import { imageArchive } from "../helpers/engine/archive.ts";
 import { dockerApiAt, engineAnswers } from "../helpers/engine/hosts.ts";
 import { followProgress } from "../helpers/engine/progress.ts";
 import { addNetwork, cgroupPids, DOCKER28_DIR, ensureDocker28, PIDS_TREE } from "./private-engine-host.ts";
@@ -37,6 +38,10 @@ export interface PrivateEngine extends AsyncDisposable {
 }
 
 const RUN_DIRS = "/run/labs-engines";
+const DEFAULT_SOCKET = "unix:///var/run/docker.sock";
+
+/** The engine beside which private engines run, and whose stand-ins they are given: DOCKER_HOST, else the socket. */
+export const defaultEngineHost = () => process.env.DOCKER_HOST ?? DEFAULT_SOCKET;
 
 /** The engines started and not yet stopped, by name: a killed owner leaves its engine running. */
 export function privateEngineNames(): string[] {
@@ -152,18 +157,13 @@ export async function stopPrivateEngine(name: string, quiet = false): Promise<vo
   if (!quiet) console.error(`${name}: stopped and removed in ${seconds(started)}`);
 }
 
-// dockerode can export several images in one archive; its type declarations do not say so.
-interface Saver {
-  getImages(options: { names: string[] }): Promise<unknown>;
-}
-
 /** Streams one engine's image archive into another engine: no registry can be pulled from here. */
 export async function copyImages(fromHost: string, toHost: string, refs: string[]): Promise<void> {
   if (!refs.length) throw new Error("copyImages: name at least one image");
   const [from, to] = [dockerApiAt(fromHost), dockerApiAt(toHost)];
   try {
     // One archive for all refs, as `docker save a b` makes it: their shared layers travel once.
-    const archive = (await (from as unknown as Saver).getImages({ names: refs })) as NodeJS.ReadableStream;
+    const archive = await imageArchive(from, refs);
     await followProgress(to, (await to.loadImage(archive, { quiet: true })) as NodeJS.ReadableStream);
   } catch (error) {
     throw new Error(`copying ${refs.join(" ")} from ${fromHost} to ${toHost} failed: ${(error as Error).message}`, {
@@ -179,7 +179,7 @@ async function cli(command = "", args: string[]): Promise<void> {
     install: {},
     start: { name: string, engine: string, "containerd-store": flag, "registry-mirror": string, quiet: flag },
     stop: { name: string },
-    copy: { from: { ...string, default: "unix:///var/run/docker.sock" }, to: string },
+    copy: { from: { ...string, default: DEFAULT_SOCKET }, to: string },
   };
   if (!Object.hasOwn(commands, command))
     throw new Error(`usage: private-engine.ts ${Object.keys(commands).join("|")} …`);

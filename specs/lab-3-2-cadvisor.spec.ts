@@ -8,7 +8,7 @@ import { describe, expect, test, type TestContext } from "vitest";
 import { notApplicableOn, notApplicableWithout } from "../helpers/lab/applicability.ts";
 import { openBrowser } from "../helpers/lab/browser.ts";
 import { httpAnswers, LabContainer, LOOPBACK, nameForRun } from "../helpers/lab/containers.ts";
-import { dockerApi, labEngine } from "../helpers/lab/engine.ts";
+import { apiLevel, dockerApi, labEngine } from "../helpers/lab/engine.ts";
 import { evidenceFile, lineChartSvg, type Point } from "../helpers/lab/evidence.ts";
 import { labImage } from "../helpers/lab/images.ts";
 import { publish } from "../helpers/lab/ports.ts";
@@ -71,11 +71,6 @@ const baseUrl = (cadvisor: StartedTestContainer) => `http://${cadvisor.getHost()
 
 // Docker API 1.44 is the oldest that Docker 29.0–29.2 accept; cAdvisor v0.46 speaks 1.41.
 const CADVISOR_API = "1.41";
-const apiAbove = (version: string, limit: string) => {
-  const [major = 0, minor = 0] = version.split(".").map(Number);
-  const [limitMajor = 0, limitMinor = 0] = limit.split(".").map(Number);
-  return major > limitMajor || (major === limitMajor && minor > limitMinor);
-};
 
 function notApplicableWhereCadvisorCannotSeeContainers(skip: TestContext["skip"]) {
   notApplicableOn(
@@ -86,7 +81,7 @@ function notApplicableWhereCadvisorCannotSeeContainers(skip: TestContext["skip"]
   );
   notApplicableOn(
     skip,
-    apiAbove(engine.minApiVersion, CADVISOR_API),
+    apiLevel(engine.minApiVersion) > apiLevel(CADVISOR_API),
     `minimum API version ${engine.minApiVersion}`,
     `cAdvisor v0.46 speaks Docker API ${CADVISOR_API}, which this engine refuses`,
   );

@@ -1,4 +1,5 @@
 import { posix } from "node:path";
+import { imageArchive } from "../engine/archive.ts";
 import type { Docker } from "../engine/client.ts";
 import { RegistryUpload, type Descriptor } from "./registry-upload.ts";
 import { tarEntries, wholeBody } from "./saved-images.ts";
@@ -35,9 +36,10 @@ export async function pushToMirror(
   const layers = new Map<string, Descriptor>();
   const links = new Map<string, string>();
   const files = new Map<string, Buffer>();
-  // dockerode's GET /images/get for several names at once; its type declarations know only the one-image form.
-  const save = docker as unknown as { getImages(options: { names: string[] }): Promise<AsyncIterable<Buffer>> };
-  const saved = await save.getImages({ names: copies.map(({ source }) => source) });
+  const saved = await imageArchive(
+    docker,
+    copies.map(({ source }) => source),
+  );
   for await (const entry of tarEntries(saved)) {
     if (entry.path.endsWith("/layer.tar") && entry.type === "file") {
       layers.set(entry.path, await upload.streamBlob(LAYERS, entry.body, OCI.layer));

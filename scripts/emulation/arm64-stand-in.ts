@@ -7,6 +7,7 @@ import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { catalogueEntry, STAND_IN_BASE, STAND_IN_LABELS } from "../../helpers/catalogue/entries.ts";
+import { imageArchive } from "../../helpers/engine/archive.ts";
 import type { Docker } from "../../helpers/engine/client.ts";
 import { followProgress } from "../../helpers/engine/progress.ts";
 import { importedBaseId } from "../../images/base.ts";
@@ -44,9 +45,7 @@ async function save(docker: Docker, refs: string[]): Promise<void> {
   await mkdir(dirname(CACHE), { recursive: true });
   const partial = `${CACHE}.partial`;
   // Written aside and renamed: an interrupted save must never be loaded as the cache.
-  // `docker save` of several images at once; dockerode has the call but its types do not.
-  const saved = docker as unknown as { getImages(o: { names: string[] }): Promise<NodeJS.ReadableStream> };
-  await pipeline(await saved.getImages({ names: refs }), createWriteStream(partial));
+  await pipeline(await imageArchive(docker, refs), createWriteStream(partial));
   await rename(partial, CACHE);
 }
 
