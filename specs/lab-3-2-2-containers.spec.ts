@@ -62,11 +62,10 @@ interface Terminal {
   output: () => string;
 }
 
-async function attach(container: RawContainer, { tty, logs = false }: { tty: boolean; logs?: boolean }) {
+async function attach(container: RawContainer, { tty }: { tty: boolean }) {
   const docker = await dockerApi();
   const stream = (await container.attach({
     stream: true,
-    logs,
     stdin: true,
     stdout: true,
     stderr: true,

@@ -9,19 +9,19 @@ import { SetupError } from "./resolve.ts";
 
 const AVAILABILITY_MS = 10_000;
 
+const present = (docker: Docker, ref: string) =>
+  docker
+    .getImage(ref)
+    .inspect()
+    .then(
+      () => true,
+      () => false,
+    );
+
 // Whether an official image can be had is the engine's question, not Node's: the engine pulls through the user's
 // mirrors, proxy and credentials, which Node knows nothing of. A local copy counts too.
 async function engineCanHave(docker: Docker, ref: string): Promise<string | undefined> {
-  if (
-    await docker
-      .getImage(ref)
-      .inspect()
-      .then(
-        () => true,
-        () => false,
-      )
-  )
-    return undefined;
+  if (await present(docker, ref)) return undefined;
   const timeout = new Promise<never>((_, reject) =>
     setTimeout(() => reject(new Error(`no answer within ${AVAILABILITY_MS / 1000} s`)), AVAILABILITY_MS).unref(),
   );
@@ -42,14 +42,7 @@ export async function officialAvailability(docker: Docker, entries: readonly Sta
 export async function buildMissingStandIns(docker: Docker, plans: Plan[]): Promise<void> {
   const missing: string[] = [];
   for (const plan of plans.filter(({ why }) => why === "stand-in")) {
-    const built = await docker
-      .getImage(plan.ref)
-      .inspect()
-      .then(
-        () => true,
-        () => false,
-      );
-    if (!built) missing.push(catalogueEntry(plan.official).recipe);
+    if (!(await present(docker, plan.ref))) missing.push(catalogueEntry(plan.official).recipe);
   }
   if (missing.length === 0) return;
   console.log(`images: building the stand-ins this run needs and lacks: ${missing.join(", ")}`);

@@ -24,13 +24,16 @@ const LAYER_OUTCOME = /^(Pushed|Layer already exists|Mounted from .+)$/;
 // refused push of the same repository).
 const IDLE_SECONDS = 45;
 
-async function once<T>(what: string, transfer: () => Promise<T>): Promise<T> {
+// The engine's stream of a push or pull, followed to its end; a stall is asked once more, a second one fails.
+async function followed(what: string, start: () => Promise<NodeJS.ReadableStream>): Promise<Progress[]> {
+  const docker = await dockerApi();
+  const attempt = async () => followProgress(docker, await start(), { idleSeconds: IDLE_SECONDS });
   try {
-    return await transfer();
+    return await attempt();
   } catch (error) {
     if (!(error instanceof StalledTransfer)) throw error;
     console.warn(`${what}: ${error.message}; asking the engine once more`);
-    return await transfer().catch((again: unknown) => {
+    return await attempt().catch((again: unknown) => {
       throw again instanceof StalledTransfer ? new Error(`${what}: ${again.message}, twice`) : again;
     });
   }
@@ -39,10 +42,8 @@ async function once<T>(what: string, transfer: () => Promise<T>): Promise<T> {
 export async function push(ref: string, credentials?: Credentials): Promise<Pushed> {
   const docker = await dockerApi();
   // The engine wants an X-Registry-Auth header on every push; an empty one is what `docker push` sends logged out.
-  const events = await once(`docker push ${ref}`, async () =>
-    followProgress(docker, await docker.getImage(ref).push({ authconfig: credentials ?? {} }), {
-      idleSeconds: IDLE_SECONDS,
-    }),
+  const events = await followed(`docker push ${ref}`, () =>
+    docker.getImage(ref).push({ authconfig: credentials ?? {} }),
   );
   const layers = new Map(
     (events as (Progress & { id?: string })[]).flatMap(({ id, status }) =>
@@ -58,12 +59,9 @@ export async function pushImage(ref: string, credentials?: Credentials): Promise
 
 export async function pullImage(ref: string, credentials?: Credentials): Promise<string> {
   const docker = await dockerApi();
-  const events = await once(`docker pull ${ref}`, async () =>
-    followProgress(docker, await docker.pull(ref, credentials ? { authconfig: credentials } : {}), {
-      idleSeconds: IDLE_SECONDS,
-    }),
+  return digestOf(
+    await followed(`docker pull ${ref}`, () => docker.pull(ref, credentials ? { authconfig: credentials } : {})),
   );
-  return digestOf(events);
 }
 
 // `name@digest` in one spelling whatever the image store wrote (familiar or fully qualified names).
