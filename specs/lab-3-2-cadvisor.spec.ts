@@ -15,11 +15,11 @@ import { publish } from "../helpers/lab/ports.ts";
 import { startEarly } from "../helpers/lab/start-early.ts";
 
 // What the load test measures: CPU used in an idle window, then in a load burst of the same length right after it.
-export const IDLE_WINDOW_MS = 10_000;
+export const IDLE_WINDOW_MS = 5_000;
 export const LOAD_WINDOW_MS = IDLE_WINDOW_MS;
 export const LOAD = { connections: 4, maxRequests: 20_000 };
 export const MIN_CHART_SAMPLES = 10;
-const SAMPLE_EVERY_MS = 1_000;
+const SAMPLE_EVERY_MS = 500;
 const SEEN_WITHIN_MS = 30_000;
 
 const image = labImage("gcr.io/cadvisor/cadvisor:v0.46.0");
@@ -118,7 +118,7 @@ async function listedSamples(cadvisor: StartedTestContainer, name: string): Prom
 }
 
 // `max_age` has cAdvisor take a fresh sample when its last is older: between load bursts its own housekeeping
-// interval grows to 15 s or more (dynamic housekeeping), too sparse to compare two 10 s windows or to chart them.
+// interval grows to 15 s or more (dynamic housekeeping), too sparse to compare two windows of a few seconds or to chart them.
 async function freshSample(cadvisor: StartedTestContainer, name: string): Promise<CpuSample | undefined> {
   const query = `type=docker&count=1&max_age=${SAMPLE_EVERY_MS / 2}ms`;
   const response = await request(`${baseUrl(cadvisor)}/api/v2.0/stats/${name}?${query}`);
