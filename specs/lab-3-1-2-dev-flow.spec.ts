@@ -8,13 +8,16 @@ import { buildImage, disposableName, labImage, type ImageName } from "../helpers
 import { LabContainer, labMySql, nameForRun, startForFile } from "../helpers/lab/containers.ts";
 import { networkFixture } from "../helpers/lab/network.ts";
 import { dockerApi } from "../helpers/lab/engine.ts";
-import { registryFixture, registryGet } from "../helpers/lab/registry.ts";
-import { pullImage, pushImage } from "../helpers/lab/transfer.ts";
+import { registryGet, runRegistry, seededBase } from "../helpers/lab/registry.ts";
+import { pullImage, push } from "../helpers/lab/transfer.ts";
 import { newSecret } from "../helpers/lab/secrets.ts";
 
 const python = labImage("python:3.9-slim-bullseye");
 const mysqlImage = labImage("mysql:5.7");
-const appRef = `${nameForRun("labs")}/visits:1.0`;
+// Its own namespace in the run's registry, apart from Lab 3.2.1's.
+const user = nameForRun("dev");
+const appRef = `${user}/visits:1.0`;
+const registry = runRegistry();
 const dbPassword = newSecret();
 const DOCKERFILE = `FROM ${python.ref}
 WORKDIR /app
@@ -43,7 +46,6 @@ const lab = test
       hooks,
     ),
   )
-  .extend("registry", { scope: "file" }, registryFixture)
   .extend("app", { scope: "file" }, async ({ image, network, db }, hooks) =>
     startForFile(
       new LabContainer(image.ref)
@@ -104,16 +106,23 @@ describe("Section 3.1.2: the development flow", { timeout: 180_000 }, () => {
     await annotate("two requests, two rows in MySQL");
   });
 
-  lab("docker push <registry>/<user>/visits:1.0", async ({ image, registry, annotate }) => {
+  lab("docker push <registry>/<user>/visits:1.0", async ({ image, annotate }) => {
     const docker = await dockerApi();
-    const repository = `${registry.address}/${image.ref.split(":")[0]}`;
+    const account = registry.users.visits;
+    const repository = `${registry.address}/${user}/visits`;
     await docker.getImage(image.ref).tag({ repo: repository, tag: "1.0" });
     await using remote = await disposableName(`${repository}:1.0`);
-    const pushed = await pushImage(remote.ref, registry.credentials);
-    const { body } = await registryGet(registry, "/v2/_catalog");
-    expect(body).toEqual({ repositories: [image.ref.split(":")[0]] });
+    await seededBase(account);
+    const pushed = await push(remote.ref, account);
+    const { body } = await registryGet(registry.address, "/v2/_catalog", account);
+    const repositories = (body as { repositories: string[] }).repositories;
+    expect(repositories.filter((name) => name.startsWith(`${user}/`))).toEqual([`${user}/visits`]);
     await docker.getImage(remote.ref).remove();
-    expect(await pullImage(remote.ref, registry.credentials)).toBe(pushed);
-    await annotate(`pushed ${remote.ref} as ${pushed}`);
+    expect(await pullImage(remote.ref, account)).toBe(pushed.digest);
+    const mounted = [...pushed.layers.values()].filter((outcome) => outcome.startsWith("Mounted from"));
+    await annotate(
+      `pushed ${remote.ref} as ${pushed.digest} (${pushed.layers.size} layers, ` +
+        `${mounted.length ? mounted.join(", ") : "none mounted"})`,
+    );
   });
 });

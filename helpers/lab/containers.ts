@@ -30,7 +30,10 @@ export function labelInstruction(): string {
 // The book's `-p 8001:80` publishes on every interface, which would expose a lab's database or the host's
 // metrics to the network; every container of a run publishes on loopback only and carries the run's label.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-function forThisRun<Base extends new (...args: any[]) => GenericContainer>(base: Base): Base {
+function forThisRun<Base extends new (...args: any[]) => GenericContainer>(
+  base: Base,
+  labels: () => Record<string, string> = runLabels,
+): Base {
   return class extends base {
     private logs = new LogTail(String(this.createOpts.Image));
 
@@ -40,7 +43,7 @@ function forThisRun<Base extends new (...args: any[]) => GenericContainer>(base:
       for (const bindings of Object.values(this.hostConfig.PortBindings ?? {})) {
         for (const binding of bindings as { HostIp?: string }[]) binding.HostIp = LOOPBACK;
       }
-      this.withLabels({ ...runLabels(), [HANDLE_LABEL]: this.handle });
+      this.withLabels({ ...labels(), [HANDLE_LABEL]: this.handle });
       this.logs.name = this.createOpts.name ?? this.logs.name;
       this.withLogConsumer((stream) => this.logs.follow(stream));
     }
@@ -67,6 +70,8 @@ function forThisRun<Base extends new (...args: any[]) => GenericContainer>(base:
 
 export const LabContainer = forThisRun(GenericContainer);
 export const LabMySqlContainer = forThisRun(MySqlContainer);
+// For the run's harness, which starts a container before any worker can `inject` the run's id.
+export const containerOfRun = (runId: string) => forThisRun(GenericContainer, () => labelsFor(runId));
 
 // Both MySQL 5.7 and MariaDB log "port: 3306" once, when the real server (not the init one) is up; waiting for it
 // avoids testcontainers' default port check, which polls with several execs into the initialising server.

@@ -1,11 +1,6 @@
-import { randomBytes } from "node:crypto";
-import bcrypt from "bcryptjs";
-import { Wait, type StartedTestContainer } from "testcontainers";
 import { request } from "undici";
-import { unlessEngineLost } from "../engine/lost.ts";
-import { LabContainer, type FixtureHooks } from "./containers.ts";
+import { expect, inject } from "vitest";
 import { labImage } from "./images.ts";
-import { newSecret } from "./secrets.ts";
 
 export interface Credentials {
   username: string;
@@ -13,67 +8,31 @@ export interface Credentials {
   serveraddress: string;
 }
 
-export interface LabRegistry {
-  container: StartedTestContainer;
+// One user per lab step that pushes or pulls, so that one lab's login state never decides another lab's push.
+export const REGISTRY_USERS = ["pull", "login", "visits"] as const;
+export type RegistryUser = (typeof REGISTRY_USERS)[number];
+
+export interface RunRegistry {
   address: string;
-  // One user per lab that pushes or pulls, so that one lab's login state never decides another lab's push.
-  users: Record<string, Credentials>;
-  credentials?: Credentials;
-  stop(): Promise<void>;
+  users: Record<RegistryUser, Credentials>;
+  // "repository:tag" of the base image the run's setup pushes there, where no registry serves it by its own name.
+  base?: string;
 }
 
-// The registry's htpasswd is read once, when it starts: every lab user is known before it starts.
-export async function startRegistry({ users = ["lab"] }: { users?: string[] } = {}): Promise<LabRegistry> {
-  const accounts = users.map((role) => ({
-    role,
-    username: `${role}-${randomBytes(4).toString("hex")}`,
-    password: newSecret(),
-  }));
-  const htpasswd = accounts.map(({ username, password }) => `${username}:${bcrypt.hashSync(password, 10)}\n`).join("");
-  const container = await new LabContainer(labImage("registry:2").ref)
-    .withExposedPorts(5000)
-    .withEnvironment({
-      REGISTRY_AUTH: "htpasswd",
-      REGISTRY_AUTH_HTPASSWD_REALM: "container-labs",
-      REGISTRY_AUTH_HTPASSWD_PATH: "/auth/htpasswd",
-    })
-    .withCopyContentToContainer([{ content: htpasswd, target: "/auth/htpasswd" }])
-    .withWaitStrategy(Wait.forLogMessage(/listening on/))
-    .start();
-  const address = `${container.getHost()}:${container.getMappedPort(5000)}`;
-  const credentialsOf = ({ username, password }: { username: string; password: string }) => ({
-    username,
-    password,
-    serveraddress: address,
-  });
-  const byRole = Object.fromEntries(accounts.map((account) => [account.role, credentialsOf(account)]));
-  return {
-    container,
-    address,
-    users: byRole,
-    credentials: byRole[users[0]!],
-    stop: async () => {
-      await container.stop();
-    },
-  };
-}
-
-// For `test.extend("registry", { scope: "file" }, registryFixture)`: a registry with basic auth and fresh credentials.
-export async function registryFixture({}, { onCleanup }: FixtureHooks): Promise<LabRegistry> {
-  const registry = await startRegistry();
-  onCleanup(() => registry.stop().catch(unlessEngineLost));
+// The run's one registry (registry:2 with basic auth, fresh passwords), started by the global setup: a base layer
+// one lab pushed is mounted, not compressed again, when the next lab pushes an image built on it.
+export function runRegistry(): RunRegistry {
+  labImage("registry:2");
+  const registry = inject("registry");
+  if (!registry) throw new Error("the global setup started no registry: registry:2 was not among the selected images");
   return registry;
 }
 
-export async function registryGet(
-  registry: LabRegistry,
-  path: string,
-  credentials: Credentials | null = registry.credentials ?? null,
-) {
+export async function registryGet(address: string, path: string, credentials: Credentials | null) {
   const authorization = credentials
     ? `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`
     : undefined;
-  const response = await request(`http://${registry.address}${path}`, {
+  const response = await request(`http://${address}${path}`, {
     method: path.includes("/manifests/") ? "HEAD" : "GET",
     headers: {
       ...(authorization ? { authorization } : {}),
@@ -89,4 +48,20 @@ export async function registryGet(
   const body = response.statusCode === 200 && !path.includes("/manifests/") ? await response.body.json() : undefined;
   if (body === undefined) await response.body.dump();
   return { status: response.statusCode, headers: response.headers, body };
+}
+
+// The run's setup pushes the base while the labs start: a lab that pulls it, or pushes an image built on it, waits for
+// that push to land, so the engine mounts the base's layer instead of compressing it a second time.
+export async function seededBase(credentials: Credentials): Promise<string | undefined> {
+  const { address, base } = runRegistry();
+  if (!base) return undefined;
+  const [repository, tag] = base.split(":");
+  await expect
+    .poll(async () => (await registryGet(address, `/v2/${repository}/manifests/${tag}`, credentials)).status, {
+      timeout: 120_000,
+      interval: 250,
+      message: `${base} pushed to the run's registry by the run's setup`,
+    })
+    .toBe(200);
+  return `${address}/${base}`;
 }

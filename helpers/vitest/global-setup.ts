@@ -10,6 +10,7 @@ import { describeEngine, engineFacts } from "../engine/facts.ts";
 import { assertBookPortsFree } from "../lab/ports.ts";
 import { startRunAudit, type RunAudit } from "../run/audit.ts";
 import { newRunId } from "../run/identity.ts";
+import { startRunRegistry } from "../run/registry.ts";
 import { startGuardian } from "../run/start-guardian.ts";
 import { sweepEndedRuns } from "../run/sweep.ts";
 import { runningSteps } from "./running-steps.ts";
@@ -28,6 +29,7 @@ function disableRyukWithoutDockerHub(source: string, selected: StandIn[], unavai
 export default async function setup(project: TestProject) {
   const runId = newRunId();
   let audit: RunAudit;
+  let registry: Awaited<ReturnType<typeof startRunRegistry>> | undefined;
   try {
     const docker = await dockerApi();
     const engine = await engineFacts(docker);
@@ -47,7 +49,16 @@ export default async function setup(project: TestProject) {
       plans.map((plan) => resolveImage(docker, plan, plan.official === "mysql:5.7" ? platform : undefined)),
     );
     const mysql = images.find(({ official }) => official === "mysql:5.7");
-    if (mysql) await assertPlatformRuns(docker, mysql, platform, runId);
+    const [registryImage, debian] = ["registry:2", "debian:bullseye"].map((name) =>
+      images.find(({ official }) => official === name),
+    );
+    const [proof, started] = await Promise.allSettled([
+      mysql && assertPlatformRuns(docker, mysql, platform, runId),
+      registryImage && startRunRegistry(registryImage.ref, runId, debian?.ref),
+    ]);
+    registry = started.status === "fulfilled" ? started.value : undefined;
+    if (proof.status === "rejected") throw proof.reason;
+    if (started.status === "rejected") throw started.reason;
     audit = await startRunAudit(docker, runId, (error) => {
       const steps = runningSteps(project.vitest);
       console.error(
@@ -65,14 +76,17 @@ export default async function setup(project: TestProject) {
     project.provide("runId", runId);
     project.provide("engine", engine);
     project.provide("images", images);
+    project.provide("registry", registry?.registry);
   } catch (error) {
     const known = error instanceof SetupError || error instanceof EngineUnreachable || error instanceof Error;
     console.error(known ? (error as Error).message : String(error));
     if (process.env.LABS_DEBUG) console.error(error);
+    await registry?.stop().catch(() => undefined);
     process.exit(1);
   }
 
   return async () => {
+    await registry?.stop();
     const problems = await audit.finish();
     if (problems.length > 0) throw new Error(problems.join("\n"));
     console.log(`teardown: nothing of run ${runId} is left on the engine; every published port was on 127.0.0.1`);

@@ -1,11 +1,13 @@
 import type { ResolvedImage } from "../catalogue/plan.ts";
 import type { Engine } from "../engine/facts.ts";
+import type { RunRegistry } from "../lab/registry.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
     runId: string;
     engine: Engine;
     images: ResolvedImage[];
+    registry: RunRegistry | undefined;
   }
 }
 

@@ -1,0 +1,70 @@
+import { randomBytes } from "node:crypto";
+import bcrypt from "bcryptjs";
+import { Wait } from "testcontainers";
+import { dockerApi } from "../engine/client.ts";
+import { engineMessage } from "../engine/errors.ts";
+import { unlessEngineLost } from "../engine/lost.ts";
+import { containerOfRun, LOOPBACK } from "../lab/containers.ts";
+import { REGISTRY_USERS, type Credentials, type RegistryUser, type RunRegistry } from "../lab/registry.ts";
+import { newSecret } from "../lab/secrets.ts";
+import { push, servedDigest } from "../lab/transfer.ts";
+
+const SEEDED_BASE = "library/debian:latest";
+
+// Lab 3.2.1 pulls debian through the run's registry where no registry serves it by its own name (a stand-in). The
+// setup pushes it there once, beside the labs' start, so the engine compresses its layer once in the run: every later
+// push of an image built on it (3.2.1's httpd, 3.1.2's visits) mounts that layer instead.
+async function seed(address: string, credentials: Credentials, baseRef: string): Promise<void> {
+  const docker = await dockerApi();
+  const [repository, tag] = SEEDED_BASE.split(":") as [string, string];
+  await docker.getImage(baseRef).tag({ repo: `${address}/${repository}`, tag });
+  try {
+    await push(`${address}/${SEEDED_BASE}`, credentials);
+  } finally {
+    await docker
+      .getImage(`${address}/${SEEDED_BASE}`)
+      .remove()
+      .catch(() => undefined);
+  }
+}
+
+// The registry's htpasswd is read once, when it starts: every lab's user is known before it starts.
+export async function startRunRegistry(image: string, runId: string, baseRef: string | undefined) {
+  const accounts = REGISTRY_USERS.map((role) => ({
+    role,
+    username: `${role}-${randomBytes(4).toString("hex")}`,
+    password: newSecret(),
+  }));
+  const htpasswd = accounts.map(({ username, password }) => `${username}:${bcrypt.hashSync(password, 10)}\n`).join("");
+  const [container, served] = await Promise.all([
+    new (containerOfRun(runId))(image)
+      .withExposedPorts(5000)
+      .withEnvironment({
+        REGISTRY_AUTH: "htpasswd",
+        REGISTRY_AUTH_HTPASSWD_REALM: "container-labs",
+        REGISTRY_AUTH_HTPASSWD_PATH: "/auth/htpasswd",
+      })
+      .withCopyContentToContainer([{ content: htpasswd, target: "/auth/htpasswd" }])
+      .withWaitStrategy(Wait.forLogMessage(/listening on/))
+      .start(),
+    baseRef && servedDigest(baseRef),
+  ]);
+  const address = `${LOOPBACK}:${container.getMappedPort(5000)}`;
+  const users = Object.fromEntries(
+    accounts.map(({ role, username, password }) => [role, { username, password, serveraddress: address }]),
+  ) as Record<RegistryUser, Credentials>;
+  const base = baseRef && !served ? SEEDED_BASE : undefined;
+  const seeding = base
+    ? seed(address, users.pull, baseRef!).catch((error: unknown) =>
+        console.error(`registry: pushing ${baseRef} to the run's registry failed: ${engineMessage(error)}`),
+      )
+    : Promise.resolve();
+  const registry: RunRegistry = { address, users, ...(base ? { base } : {}) };
+  return {
+    registry,
+    stop: async () => {
+      await seeding;
+      await container.stop().then(() => undefined, unlessEngineLost);
+    },
+  };
+}
