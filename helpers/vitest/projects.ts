@@ -1,4 +1,9 @@
+import { setFlagsFromString } from "node:v8";
 import type { TestProjectInlineConfiguration } from "vitest/config";
+
+// Each worker thread is a V8 isolate whose young generation grows to tens of MB while a lab waits on the engine; the
+// workers start after this, and capped at 1 MB semi-spaces the run peaks ~40 MB lower for about 1 s more CPU.
+setFlagsFromString("--max-semi-space-size=1");
 
 export function labsProject(name: string, include: string[]): TestProjectInlineConfiguration {
   return {
