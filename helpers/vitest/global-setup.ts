@@ -53,7 +53,7 @@ export default async function setup(project: TestProject) {
       images.find(({ official }) => official === name),
     );
     const [proof, started] = await Promise.allSettled([
-      mysql && assertPlatformRuns(docker, mysql, platform, runId),
+      mysql && assertPlatformRuns(docker, mysql, platform, runId, `${engine.os}/${engine.arch}`),
       registryImage && startRunRegistry(registryImage.ref, runId, debian?.ref),
     ]);
     registry = started.status === "fulfilled" ? started.value : undefined;
