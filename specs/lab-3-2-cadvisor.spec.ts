@@ -290,7 +290,7 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
     async ({ started, annotate, skip, onTestFinished }) => {
       notApplicableWhereCadvisorCannotSeeContainers(skip);
       const [cadvisor, workload] = await started();
-      const polling = { timeout: SEEN_WITHIN_MS, interval: 500 };
+      const polling = { timeout: SEEN_WITHIN_MS, interval: 100 };
       await expect
         .poll(async () => (await listedContainers(cadvisor)).flatMap(({ aliases }) => aliases), polling)
         .toContain(workloadName);
