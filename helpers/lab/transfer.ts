@@ -53,10 +53,6 @@ export async function push(ref: string, credentials?: Credentials): Promise<Push
   return { digest: digestOf(events), layers };
 }
 
-export async function pushImage(ref: string, credentials?: Credentials): Promise<string> {
-  return (await push(ref, credentials)).digest;
-}
-
 export async function pullImage(ref: string, credentials?: Credentials): Promise<string> {
   const docker = await dockerApi();
   return digestOf(
