@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import bcrypt from "bcryptjs";
 import { Wait } from "testcontainers";
+import { request } from "undici";
 import { dockerApi } from "../engine/client.ts";
 import { engineMessage } from "../engine/errors.ts";
 import { unlessEngineLost } from "../engine/lost.ts";
@@ -10,22 +11,41 @@ import { newSecret } from "../lab/secrets.ts";
 import { push, servedDigest } from "../lab/transfer.ts";
 
 const SEEDED_BASE = "library/debian:latest";
+const MANIFEST_TYPES = [
+  "application/vnd.docker.distribution.manifest.v2+json",
+  "application/vnd.oci.image.manifest.v1+json",
+].join(", ");
 
 // Lab 3.2.1 pulls debian through the run's registry where no registry serves it by its own name (a stand-in). The
 // setup pushes it there once, beside the labs' start, so the engine compresses its layer once in the run: every later
 // push of an image built on it (3.2.1's httpd, 3.1.2's visits) mounts that layer instead.
+// The engine pushes it under a tag of the setup's own, and only once that tag is untagged again does the registry get
+// `latest`, copied from it: a lab that sees `latest` never pulls while the setup still works on the same local name
+// (a pull racing the untag of its own reference hung Docker 20.10 for minutes).
 async function seed(address: string, credentials: Credentials, baseRef: string): Promise<void> {
   const docker = await dockerApi();
   const [repository, tag] = SEEDED_BASE.split(":") as [string, string];
-  await docker.getImage(baseRef).tag({ repo: `${address}/${repository}`, tag });
+  const staging = `${address}/${repository}:setup`;
+  await docker.getImage(baseRef).tag({ repo: `${address}/${repository}`, tag: "setup" });
   try {
-    await push(`${address}/${SEEDED_BASE}`, credentials);
+    await push(staging, credentials);
   } finally {
     await docker
-      .getImage(`${address}/${SEEDED_BASE}`)
+      .getImage(staging)
       .remove()
       .catch(() => undefined);
   }
+  const authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
+  const manifests = `http://${address}/v2/${repository}/manifests`;
+  const staged = await request(`${manifests}/setup`, { headers: { authorization, accept: MANIFEST_TYPES } });
+  if (staged.statusCode !== 200) throw new Error(`the registry answered ${staged.statusCode} for ${staging}`);
+  const copied = await request(`${manifests}/${tag}`, {
+    method: "PUT",
+    headers: { authorization, "content-type": String(staged.headers["content-type"]) },
+    body: Buffer.from(await staged.body.arrayBuffer()),
+  });
+  await copied.body.dump();
+  if (copied.statusCode !== 201) throw new Error(`the registry answered ${copied.statusCode} to ${SEEDED_BASE}`);
 }
 
 // The registry's htpasswd is read once, when it starts: every lab's user is known before it starts.
