@@ -12,6 +12,24 @@ export interface Progress {
 // An engine that stops reporting on a transfer it has not ended: the stream is closed, so that the engine cancels it.
 export class StalledTransfer extends Error {}
 
+// The engine's answer to a streaming request (its first byte), within a limit: Docker 20.10 once left a pull
+// unanswered for minutes. `start` passes the signal on to dockerode, so the request is closed, not left open.
+export async function answeredWithin<Answer>(
+  seconds: number,
+  start: (signal: AbortSignal) => Promise<Answer>,
+): Promise<Answer> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), seconds * 1000);
+  try {
+    return await start(controller.signal);
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+    throw new StalledTransfer(`the engine did not answer the request within ${seconds} s`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // A pull, push or build streams its outcome: a failure is a line with an `error`, not an HTTP status.
 export function followProgress(
   docker: Docker,

@@ -1,7 +1,7 @@
 // `docker push` and `docker pull` through the engine, each proving the manifest digest the registry answered with.
 import { formatReference, parseReference } from "../catalogue/reference.ts";
 import { dockerApi } from "../engine/client.ts";
-import { followProgress, StalledTransfer, type Progress } from "../engine/progress.ts";
+import { answeredWithin, followProgress, StalledTransfer, type Progress } from "../engine/progress.ts";
 import type { Credentials } from "./registry.ts";
 
 function digestOf(events: Progress[]): string {
@@ -25,9 +25,15 @@ const LAYER_OUTCOME = /^(Pushed|Layer already exists|Mounted from .+)$/;
 const IDLE_SECONDS = 45;
 
 // The engine's stream of a push or pull, followed to its end; a stall is asked once more, a second one fails.
-async function followed(what: string, start: () => Promise<NodeJS.ReadableStream>): Promise<Progress[]> {
+async function followed(
+  what: string,
+  start: (signal: AbortSignal) => Promise<NodeJS.ReadableStream>,
+): Promise<Progress[]> {
   const docker = await dockerApi();
-  const attempt = async () => followProgress(docker, await start(), { idleSeconds: IDLE_SECONDS });
+  const attempt = async () =>
+    followProgress(docker, await answeredWithin(IDLE_SECONDS, start), {
+      idleSeconds: IDLE_SECONDS,
+    });
   try {
     return await attempt();
   } catch (error) {
@@ -42,8 +48,8 @@ async function followed(what: string, start: () => Promise<NodeJS.ReadableStream
 export async function push(ref: string, credentials?: Credentials): Promise<Pushed> {
   const docker = await dockerApi();
   // The engine wants an X-Registry-Auth header on every push; an empty one is what `docker push` sends logged out.
-  const events = await followed(`docker push ${ref}`, () =>
-    docker.getImage(ref).push({ authconfig: credentials ?? {} }),
+  const events = await followed(`docker push ${ref}`, (abortSignal) =>
+    docker.getImage(ref).push({ authconfig: credentials ?? {}, abortSignal }),
   );
   const layers = new Map(
     (events as (Progress & { id?: string })[]).flatMap(({ id, status }) =>
@@ -56,7 +62,9 @@ export async function push(ref: string, credentials?: Credentials): Promise<Push
 export async function pullImage(ref: string, credentials?: Credentials): Promise<string> {
   const docker = await dockerApi();
   return digestOf(
-    await followed(`docker pull ${ref}`, () => docker.pull(ref, credentials ? { authconfig: credentials } : {})),
+    await followed(`docker pull ${ref}`, (abortSignal) =>
+      docker.pull(ref, { abortSignal, ...(credentials ? { authconfig: credentials } : {}) }),
+    ),
   );
 }
 

@@ -2,7 +2,7 @@ import { PassThrough } from "node:stream";
 import Dockerode from "dockerode";
 import { describe, expect, it } from "vitest";
 import type { Docker } from "../../helpers/engine/client.ts";
-import { followProgress, StalledTransfer } from "../../helpers/engine/progress.ts";
+import { answeredWithin, followProgress, StalledTransfer } from "../../helpers/engine/progress.ts";
 
 // Only its modem parses the stream; nothing is sent to an engine.
 const docker = new Dockerode() as unknown as Docker;
@@ -30,5 +30,26 @@ describe("following an engine's progress stream", () => {
     await expect(events).rejects.toThrow(StalledTransfer);
     await expect(events).rejects.toThrow('the engine reported nothing for 0.2 s after "Preparing"');
     expect(stream.destroyed).toBe(true);
+  });
+
+  it("gives up on a request the engine never answers, and closes it", async () => {
+    let closed = false;
+    const neverAnswered = (signal: AbortSignal) =>
+      new Promise<never>((_, reject) =>
+        signal.addEventListener("abort", () => {
+          closed = true;
+          reject(new Error("aborted"));
+        }),
+      );
+    await expect(answeredWithin(0.2, neverAnswered)).rejects.toThrow(
+      new StalledTransfer("the engine did not answer the request within 0.2 s"),
+    );
+    expect(closed).toBe(true);
+  });
+
+  it("passes on the answer and the engine's own refusal", async () => {
+    const stream = new PassThrough();
+    await expect(answeredWithin(1, async () => stream)).resolves.toBe(stream);
+    await expect(answeredWithin(1, () => Promise.reject(new Error("no such image")))).rejects.toThrow("no such image");
   });
 });
