@@ -28,21 +28,23 @@ export function runRegistry(): RunRegistry {
   return registry;
 }
 
+// Without the OCI types the registry refuses a manifest pushed from the containerd image store.
+export const MANIFEST_TYPES = [
+  "application/vnd.docker.distribution.manifest.v2+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.oci.image.index.v1+json",
+].join(", ");
+
+export const basicAuthorization = ({ username, password }: Credentials) =>
+  `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+
 export async function registryGet(address: string, path: string, credentials: Credentials | null) {
-  const authorization = credentials
-    ? `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`
-    : undefined;
   const response = await request(`http://${address}${path}`, {
     method: path.includes("/manifests/") ? "HEAD" : "GET",
     headers: {
-      ...(authorization ? { authorization } : {}),
-      // Without the OCI types the registry refuses a manifest pushed from the containerd image store.
-      accept: [
-        "application/vnd.docker.distribution.manifest.v2+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-        "application/vnd.oci.image.manifest.v1+json",
-        "application/vnd.oci.image.index.v1+json",
-      ].join(", "),
+      ...(credentials ? { authorization: basicAuthorization(credentials) } : {}),
+      accept: MANIFEST_TYPES,
     },
   });
   const body = response.statusCode === 200 && !path.includes("/manifests/") ? await response.body.json() : undefined;

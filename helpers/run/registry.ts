@@ -6,15 +6,18 @@ import { dockerApi } from "../engine/client.ts";
 import { engineMessage } from "../engine/errors.ts";
 import { unlessEngineLost } from "../engine/lost.ts";
 import { containerOfRun, LOOPBACK } from "../lab/containers.ts";
-import { REGISTRY_USERS, type Credentials, type RegistryUser, type RunRegistry } from "../lab/registry.ts";
+import {
+  basicAuthorization,
+  MANIFEST_TYPES,
+  REGISTRY_USERS,
+  type Credentials,
+  type RegistryUser,
+  type RunRegistry,
+} from "../lab/registry.ts";
 import { newSecret } from "../lab/secrets.ts";
 import { push, servedDigest } from "../lab/transfer.ts";
 
 const SEEDED_BASE = "library/debian:latest";
-const MANIFEST_TYPES = [
-  "application/vnd.docker.distribution.manifest.v2+json",
-  "application/vnd.oci.image.manifest.v1+json",
-].join(", ");
 
 // Lab 3.2.1 pulls debian through the run's registry where no registry serves it by its own name (a stand-in). The
 // setup pushes it there once, beside the labs' start, so the engine compresses its layer once in the run: every later
@@ -25,8 +28,9 @@ const MANIFEST_TYPES = [
 async function seed(address: string, credentials: Credentials, baseRef: string): Promise<void> {
   const docker = await dockerApi();
   const [repository, tag] = SEEDED_BASE.split(":") as [string, string];
-  const staging = `${address}/${repository}:setup`;
-  await docker.getImage(baseRef).tag({ repo: `${address}/${repository}`, tag: "setup" });
+  const [stagingRepository, stagingTag] = [`${address}/${repository}`, "setup"];
+  const staging = `${stagingRepository}:${stagingTag}`;
+  await docker.getImage(baseRef).tag({ repo: stagingRepository, tag: stagingTag });
   try {
     await push(staging, credentials);
   } finally {
@@ -35,9 +39,9 @@ async function seed(address: string, credentials: Credentials, baseRef: string):
       .remove()
       .catch(() => undefined);
   }
-  const authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64")}`;
+  const authorization = basicAuthorization(credentials);
   const manifests = `http://${address}/v2/${repository}/manifests`;
-  const staged = await request(`${manifests}/setup`, { headers: { authorization, accept: MANIFEST_TYPES } });
+  const staged = await request(`${manifests}/${stagingTag}`, { headers: { authorization, accept: MANIFEST_TYPES } });
   if (staged.statusCode !== 200) throw new Error(`the registry answered ${staged.statusCode} for ${staging}`);
   const copied = await request(`${manifests}/${tag}`, {
     method: "PUT",
