@@ -13,4 +13,16 @@ export default tseslint.config(
       "no-empty-pattern": ["error", { allowObjectPatternsAsParameters: true }],
     },
   },
+  {
+    // The lab-facing API (helpers/lab) is built on the run's harness, never the other way round. lab-setup.ts is the
+    // exception by design: vitest loads it into each lab file's worker, where it reads what that file's labs used.
+    files: ["helpers/{engine,run,catalogue,vitest}/**/*.ts"],
+    ignores: ["helpers/vitest/lab-setup.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["**/lab/*"], message: "the harness must not import the lab-facing API" }] },
+      ],
+    },
+  },
 );

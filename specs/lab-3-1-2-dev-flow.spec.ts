@@ -7,9 +7,8 @@ import { describe, expect, test } from "vitest";
 import { buildImage, disposableName, labImage, type ImageName } from "../helpers/lab/images.ts";
 import { LabContainer, labMySql, nameForRun, startForFile } from "../helpers/lab/containers.ts";
 import { networkFixture } from "../helpers/lab/network.ts";
-import { dockerApi } from "../helpers/lab/engine.ts";
+import { dockerApi, pullImage, push } from "../helpers/lab/engine.ts";
 import { registryGet, runRegistry, seededBase } from "../helpers/lab/registry.ts";
-import { pullImage, push } from "../helpers/lab/transfer.ts";
 import { newSecret } from "../helpers/lab/secrets.ts";
 
 const python = labImage("python:3.9-slim-bullseye");

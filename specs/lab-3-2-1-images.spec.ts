@@ -1,11 +1,18 @@
 import { describe, expect, test } from "vitest";
 import { LabContainer, labelInstruction, nameForRun } from "../helpers/lab/containers.ts";
-import { dockerApi, dockerCli, labEngine } from "../helpers/lab/engine.ts";
+import {
+  canonicalDigestRef,
+  dockerApi,
+  dockerCli,
+  labEngine,
+  pullImage,
+  push,
+  servedDigest,
+} from "../helpers/lab/engine.ts";
 import { savedImageConfig } from "../helpers/lab/image-config.ts";
 import { buildImage, disposableName, labImage, normalizeReference } from "../helpers/lab/images.ts";
 import { clientConfig, clientCredentials, dockerLogin, dockerLogout, loggedInTo } from "../helpers/lab/docker-login.ts";
 import { registryGet, runRegistry, seededBase } from "../helpers/lab/registry.ts";
-import { canonicalDigestRef, pullImage, push, servedDigest } from "../helpers/lab/transfer.ts";
 import { newSecret } from "../helpers/lab/secrets.ts";
 import { startEarly } from "../helpers/lab/start-early.ts";
 

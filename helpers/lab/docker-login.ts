@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dockerCli } from "../engine/cli.ts";
-import type { Credentials } from "./registry.ts";
+import type { Credentials } from "../engine/transfer.ts";
 
 // The docker client's own state: `docker login` writes config.json under DOCKER_CONFIG, `docker logout` edits it,
 // and every push and pull reads it afresh. The directory holds a credential, so only its owner may read it.

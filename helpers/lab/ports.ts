@@ -1,33 +1,6 @@
-import { createServer } from "node:net";
-import { LOOPBACK } from "./containers.ts";
+import { assertFree } from "../run/ports.ts";
 
 export type Publish = number | { container: number; host: number };
-
-async function assertFree(port: number, what: string): Promise<void> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === "EADDRINUSE"
-          ? new Error(
-              `LABS_BOOK_PORTS=1 needs host port ${port} for ${what}, but it is taken: free it (lsof -i :${port}) or unset LABS_BOOK_PORTS to publish on a free port`,
-            )
-          : error,
-      ),
-    );
-    server.listen(port, LOOPBACK, () => server.close(() => resolve()));
-  });
-}
-
-const BOOK_PORTS = [
-  { port: 8001, what: "the nginx webserver of Lab 3-3" },
-  { port: 9559, what: "cAdvisor in Lab 3-2" },
-];
-
-export async function assertBookPortsFree(): Promise<void> {
-  if (process.env.LABS_BOOK_PORTS !== "1") return;
-  for (const { port, what } of BOOK_PORTS) await assertFree(port, what);
-}
 
 // The book publishes on fixed host ports (8001, 9559); by default a free port is taken so that runs never clash.
 export async function publish(containerPort: number, bookPort: number, what: string): Promise<Publish> {

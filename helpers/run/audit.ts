@@ -1,8 +1,7 @@
 import type { Docker } from "../engine/client.ts";
+import { LOOPBACK } from "./containers.ts";
 import { RUN_LABEL } from "./identity.ts";
 import { removeRunResources } from "./ownership.ts";
-
-export const LOOPBACK = "127.0.0.1";
 
 export interface RunAudit {
   finish(): Promise<string[]>;

@@ -5,17 +5,31 @@ import { request } from "undici";
 import { dockerApi } from "../engine/client.ts";
 import { engineMessage } from "../engine/errors.ts";
 import { unlessEngineLost } from "../engine/lost.ts";
-import { containerOfRun, LOOPBACK } from "../lab/containers.ts";
-import {
-  basicAuthorization,
-  MANIFEST_TYPES,
-  REGISTRY_USERS,
-  type Credentials,
-  type RegistryUser,
-  type RunRegistry,
-} from "../lab/registry.ts";
-import { newSecret } from "../lab/secrets.ts";
-import { push, servedDigest } from "../lab/transfer.ts";
+import { push, servedDigest, type Credentials } from "../engine/transfer.ts";
+import { containerOfRun, LOOPBACK } from "./containers.ts";
+import { newSecret } from "./secrets.ts";
+
+// One user per lab step that pushes or pulls, so that one lab's login state never decides another lab's push.
+export const REGISTRY_USERS = ["pull", "login", "visits"] as const;
+export type RegistryUser = (typeof REGISTRY_USERS)[number];
+
+export interface RunRegistry {
+  address: string;
+  users: Record<RegistryUser, Credentials>;
+  // "repository:tag" of the base image the run's setup pushes there, where no registry serves it by its own name.
+  base?: string;
+}
+
+// Without the OCI types the registry refuses a manifest pushed from the containerd image store.
+export const MANIFEST_TYPES = [
+  "application/vnd.docker.distribution.manifest.v2+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.oci.image.index.v1+json",
+].join(", ");
+
+export const basicAuthorization = ({ username, password }: Credentials) =>
+  `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
 
 const SEEDED_BASE = "library/debian:latest";
 

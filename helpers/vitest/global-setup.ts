@@ -7,7 +7,7 @@ import { imagesOfSelectedSpecs } from "../catalogue/selection.ts";
 import { imageMapFrom, imageSourceFrom, labPlatform } from "../catalogue/settings.ts";
 import { dockerApi, EngineUnreachable } from "../engine/client.ts";
 import { describeEngine, engineFacts } from "../engine/facts.ts";
-import { assertBookPortsFree } from "../lab/ports.ts";
+import { assertBookPortsFree } from "../run/ports.ts";
 import { startRunAudit, type RunAudit } from "../run/audit.ts";
 import { newRunId } from "../run/identity.ts";
 import { startRunRegistry } from "../run/registry.ts";

@@ -2,7 +2,7 @@ import { afterAll, beforeEach } from "vitest";
 import { isEngineLost } from "../engine/lost.ts";
 import { describeImage } from "../catalogue/plan.ts";
 import { usedImages } from "../lab/images.ts";
-import { containerLogsSince } from "../lab/logs.ts";
+import { containerLogsSince } from "../run/logs.ts";
 
 afterAll(({}, file) => {
   file.meta.labImages = [...usedImages].map(describeImage);

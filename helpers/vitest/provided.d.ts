@@ -1,6 +1,6 @@
 import type { ResolvedImage } from "../catalogue/plan.ts";
 import type { Engine } from "../engine/facts.ts";
-import type { RunRegistry } from "../lab/registry.ts";
+import type { RunRegistry } from "../run/registry.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -1,8 +1,14 @@
 // `docker push` and `docker pull` through the engine, each proving the manifest digest the registry answered with.
 import { formatReference, parseReference } from "../catalogue/reference.ts";
-import { dockerApi } from "../engine/client.ts";
-import { answeredWithin, followProgress, StalledTransfer, type Progress } from "../engine/progress.ts";
-import type { Credentials } from "./registry.ts";
+import { dockerApi } from "./client.ts";
+import { answeredWithin, followProgress, StalledTransfer, type Progress } from "./progress.ts";
+
+// What the engine takes as X-Registry-Auth, and what `docker login` stores per registry.
+export interface Credentials {
+  username: string;
+  password: string;
+  serveraddress: string;
+}
 
 function digestOf(events: Progress[]): string {
   const fromStatus = events.map(({ status }) => status?.match(/(?:Digest|digest): (sha256:[a-f0-9]{64})/)?.[1]);
