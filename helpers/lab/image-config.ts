@@ -1,5 +1,5 @@
 import { dockerApi } from "../engine/client.ts";
-import { tarEntries, wholeBody } from "../self-test/saved-images.ts";
+import { tarEntries, wholeBody } from "../engine/saved-images.ts";
 
 export interface ConfigHistoryEntry {
   created_by?: string;

@@ -2,7 +2,7 @@ import { posix } from "node:path";
 import { imageArchive } from "../engine/archive.ts";
 import type { Docker } from "../engine/client.ts";
 import { RegistryUpload, type Descriptor } from "./registry-upload.ts";
-import { tarEntries, wholeBody } from "./saved-images.ts";
+import { tarEntries, wholeBody } from "../engine/saved-images.ts";
 
 export interface MirrorCopy {
   source: string; // the image on the engine, e.g. labs-stand-in/nginx:1.18

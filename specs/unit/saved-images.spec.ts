@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { tarEntries, wholeBody } from "../../helpers/self-test/saved-images.ts";
+import { tarEntries, wholeBody } from "../../helpers/engine/saved-images.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "labs-tar-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
