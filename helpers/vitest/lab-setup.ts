@@ -4,8 +4,10 @@ import { describeImage } from "../catalogue/plan.ts";
 import { usedImages } from "../lab/images.ts";
 import { containerLogsSince } from "../run/logs.ts";
 
+// A worker runs several files in turn (isolate: false), and the set is the worker's: each file reports its own.
 afterAll(({}, file) => {
   file.meta.labImages = [...usedImages].map(describeImage);
+  usedImages.clear();
 });
 
 // Once the engine is gone every later step would fail the same way: they are skipped, and the run's one line about

@@ -14,6 +14,9 @@ export function labsProject(name: string, include: string[]): TestProjectInlineC
       setupFiles: ["helpers/vitest/lab-setup.ts"],
       env: { TESTCONTAINERS_HOST_OVERRIDE: "127.0.0.1" },
       pool: "threads",
+      // A fresh worker per file imported testcontainers, undici and the helpers again for each of the seven files:
+      // ~5 s of the run's CPU on 2 cores. The labs keep no state between files but the images each file used.
+      isolate: false,
       // The labs wait on the engine far more than they compute: on 2 cores, two files at once still overlap well.
       maxWorkers: 2,
       testTimeout: 60_000,
