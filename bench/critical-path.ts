@@ -96,6 +96,7 @@ export interface RunFigures {
   // first says what the suite costs, the second how far its wall times are stretched by others.
   runnerCpuMs: number;
   load: number;
+  machineBusyMs: number;
   setupContainers: number;
   guessed: number;
 }
@@ -128,6 +129,7 @@ export function figures(run: Run, windowsMs: (lab: string) => number): RunFigure
     runnerPeakKb: run.tree.peak("runnerKb"),
     treePeakKb: run.tree.peak("treeKb"),
     runnerCpuMs: run.tree.peak("runnerCpuMs"),
+    machineBusyMs: (run.tree.samples.at(-1)?.machineBusyMs ?? 0) - (run.tree.samples[0]?.machineBusyMs ?? 0),
     load: run.tree.samples.reduce((sum, { load }) => sum + load, 0) / Math.max(1, run.tree.samples.length),
     setupContainers: beforeFiles.length,
     guessed,

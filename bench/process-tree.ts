@@ -15,6 +15,9 @@ export interface Sample {
   treeKb: number;
   runnerCpuMs: number;
   load: number;
+  // Every process on the machine, the engine's gzip, the containers and other tenants included: what no schedule of
+  // the run's work on these cores can go below.
+  machineBusyMs: number;
 }
 
 export class ProcessTreeSampler {
@@ -42,7 +45,10 @@ export class ProcessTreeSampler {
       const ppid = Number(statFields(Number(entry))[1]);
       children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
     }
-    const sample = { at: Date.now(), runnerKb: 0, treeKb: 0, runnerCpuMs: 0, load: loadavg()[0]! };
+    const sample = {
+      ...{ at: Date.now(), runnerKb: 0, treeKb: 0, runnerCpuMs: 0, load: loadavg()[0]! },
+      machineBusyMs: machineBusyMs(),
+    };
     const queue = [root];
     while (queue.length > 0) {
       const pid = queue.shift()!;
@@ -56,6 +62,17 @@ export class ProcessTreeSampler {
     }
     if (sample.treeKb > 0) this.samples.push(sample);
   }
+}
+
+// /proc/stat's first line: the machine's CPU time per state, summed over cores; idle and iowait are not busy.
+function machineBusyMs(): number {
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = read("/proc/stat")
+    .split("\n")[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return (user + nice + system + irq + softirq + steal) * TICK_MS;
 }
 
 // The fields of /proc/<pid>/stat after the command name (which may hold spaces): state, ppid, …, utime, stime at

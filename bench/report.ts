@@ -110,6 +110,9 @@ export function runNotes(rounds: RunFigures[]): string {
       `after the last: ${each((round) => round.afterFilesMs)} s.`,
     `Runner CPU time: ${each((round) => round.runnerCpuMs)} s; the machine's 1-minute load average while it ran: ` +
       `${load} on ${availableParallelism()} cores.`,
+    `The machine's busy CPU while it ran (every process: the engine, its containers, the runner, others): ` +
+      `${each((round) => round.machineBusyMs)} core-s, so on ${availableParallelism()} cores that work alone takes at ` +
+      `least ${each((round) => round.machineBusyMs / availableParallelism())} s.`,
     `Whole process tree (guardian, Chromium): ${each((round) => round.treePeakKb, mb)} MB.`,
     ...(neverReady.length
       ? [`Never answered the probe before it stopped (left out of the critical path): ${neverReady.join(", ")}.`]
@@ -136,7 +139,8 @@ export function targets(service: RunFigures[], whole: RunFigures[]): string[] {
     ...(whole.length
       ? [
           `| Whole \`npm run labs\` ≤ ${s(TARGETS.wholeLabsMs)} s | ` +
-            `${spread(whole.map((round) => round.wallMs))} s | ` +
+            `${spread(whole.map((round) => round.wallMs))} s; its CPU work alone on ${availableParallelism()} cores: ` +
+            `≥ ${spread(whole.map((round) => round.machineBusyMs / availableParallelism()))} s | ` +
             verdict(wall <= TARGETS.wholeLabsMs) +
             " |",
         ]
