@@ -31,19 +31,23 @@ export interface LabPath {
 const readyMs = ({ createdAt, readyAt }: Seen) =>
   createdAt === undefined || readyAt === undefined ? 0 : Math.max(0, readyAt - createdAt);
 
-// testcontainers labels each container with its session, and sessions are never shared between spec files (vitest
-// loads a file's modules afresh; containers a file starts at once may even get one each), so a session belongs to one
-// file that was running from its first container's create to its last one's removal. Where several were, the one
-// that fits it tightest wins: a file creates its early containers as it starts and removes its file-scoped ones as
-// it ends. A container without a session (created through the engine's API directly) is placed the same way on its
-// own. Where more than one file fitted, the choice is a guess, and the guesses are counted.
+// The suite labels each container with the spec file that created it. A container without that label (one the global
+// setup started, an intermediate container of a legacy build) goes, with the others of its testcontainers session, to
+// the file that was running from their first create to their last removal; where several were, the one that fits
+// them tightest wins: a file creates its early containers as it starts and removes its file-scoped ones as it ends.
+// Where more than one file fitted, the choice is a guess, and the guesses are counted.
 export function attribute(containers: Seen[], modules: ModuleTiming[], exitedAt: number) {
+  const owned = new Map<ModuleTiming, Seen[]>();
   const groups = new Map<string, Seen[]>();
   for (const container of containers) {
+    const labelled = container.spec && modules.find(({ moduleId }) => moduleId.endsWith(`/${container.spec}`));
+    if (labelled) {
+      owned.set(labelled, [...(owned.get(labelled) ?? []), container]);
+      continue;
+    }
     const key = container.session ?? container.id;
     groups.set(key, [...(groups.get(key) ?? []), container]);
   }
-  const owned = new Map<ModuleTiming, Seen[]>();
   const beforeFiles: Seen[] = [];
   let guessed = 0;
   for (const group of groups.values()) {

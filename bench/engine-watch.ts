@@ -2,7 +2,7 @@
 // first answered the bench's own probe. Other engineers' runs share the engine: only the run whose id the suite
 // printed is probed and kept.
 import { dockerApi } from "../helpers/engine/client.ts";
-import { RUN_LABEL } from "../helpers/run/identity.ts";
+import { RUN_LABEL, SPEC_LABEL } from "../helpers/run/identity.ts";
 import { firstAnswer, probeFor } from "./probe.ts";
 
 const SESSION_LABEL = "org.testcontainers.session-id";
@@ -13,7 +13,8 @@ export interface Seen {
   name: string;
   image: string;
   runId: string;
-  // One testcontainers session per spec file (vitest isolates each file's modules): which file started it.
+  // The spec file that created it, as the suite labels its containers; the testcontainers session for the rest.
+  spec?: string;
   session?: string;
   createdAt?: number;
   startedAt?: number;
@@ -78,6 +79,7 @@ export class EngineWatch {
         name: labels.name ?? Actor.ID.slice(0, 12),
         image: labels.image ?? "",
         runId: labels[RUN_LABEL] ?? "",
+        spec: labels[SPEC_LABEL],
         session: labels[SESSION_LABEL],
       };
       this.seen.set(Actor.ID, container);

@@ -1,15 +1,17 @@
+import { relative } from "node:path";
 import { MySqlContainer } from "@testcontainers/mysql";
 import { GenericContainer, Wait } from "testcontainers";
-import { inject } from "vitest";
+import { expect, inject } from "vitest";
 import { dockerApi, type Docker } from "../engine/client.ts";
 import { unlessEngineLost } from "../engine/lost.ts";
 import { forThisRun, LOOPBACK } from "../run/containers.ts";
-import { labelsFor, RUN_LABEL } from "../run/identity.ts";
+import { labelsFor, RUN_LABEL, SPEC_LABEL } from "../run/identity.ts";
 
 export { LOOPBACK };
 
 export function runLabels(): Record<string, string> {
-  return labelsFor(inject("runId"));
+  const { testPath } = expect.getState();
+  return { ...labelsFor(inject("runId")), ...(testPath ? { [SPEC_LABEL]: relative(process.cwd(), testPath) } : {}) };
 }
 
 // What `docker ps --filter label=…` needs to list this run's containers and nobody else's.

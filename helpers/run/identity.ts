@@ -3,6 +3,9 @@ import { hostname } from "node:os";
 
 export const RUN_LABEL = "labs.run";
 export const HOST_LABEL = "labs.run.host";
+// The spec file that created it: `docker ps` tells a lab's containers apart, and so does the bench, whose workers run
+// several files each.
+export const SPEC_LABEL = "labs.spec";
 
 // The global setup's "engine: … run <id>" line: how a parent process learns a child run's id.
 export const RUN_LINE = /^engine: .* run (\S+)\n/m;
