@@ -16,7 +16,7 @@ export const usedImages = new Set<ResolvedImage>();
 export function labImage(official: string): ResolvedImage {
   const wanted = catalogueEntry(official).official;
   const resolved = inject("images") as ResolvedImage[] | undefined;
-  // `vitest list` collects the steps without running the global setup: nothing is resolved, nothing will run.
+  // Nothing resolved: no global setup ran for this collection, so none of its steps will run either.
   if (!resolved) return { official: wanted, ref: wanted, id: "", lacks: [] };
   const image = resolved.find((candidate) => candidate.official === wanted);
   if (!image) throw new Error(`${official} was not resolved by the global setup`);
