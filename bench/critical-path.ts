@@ -133,7 +133,7 @@ export function figures(run: Run, windowsMs: (lab: string) => number): RunFigure
     runnerPeakKb: run.tree.peak("runnerKb"),
     treePeakKb: run.tree.peak("treeKb"),
     runnerCpuMs: run.tree.peak("runnerCpuMs"),
-    machineBusyMs: (run.tree.samples.at(-1)?.machineBusyMs ?? 0) - (run.tree.samples[0]?.machineBusyMs ?? 0),
+    machineBusyMs: run.tree.machineBusyMs,
     load: run.tree.samples.reduce((sum, { load }) => sum + load, 0) / Math.max(1, run.tree.samples.length),
     setupContainers: beforeFiles.length,
     guessed,

@@ -15,22 +15,27 @@ export interface Sample {
   treeKb: number;
   runnerCpuMs: number;
   load: number;
-  // Every process on the machine, the engine's gzip, the containers and other tenants included: what no schedule of
-  // the run's work on these cores can go below.
-  machineBusyMs: number;
 }
 
 export class ProcessTreeSampler {
   samples: Sample[] = [];
+  // Every process on the machine between start and stop, the engine's gzip, the containers and other tenants
+  // included: what no schedule of the run's work on these cores can go below.
+  machineBusyMs = 0;
+  private busyAtStart = 0;
   private timer?: NodeJS.Timeout;
 
   start(root: number): void {
+    this.busyAtStart = machineBusySinceBoot();
     this.timer = setInterval(() => this.sample(root), SAMPLE_MS);
     this.sample(root);
   }
 
   stop(): void {
+    if (this.timer === undefined) return;
     clearInterval(this.timer);
+    this.timer = undefined;
+    this.machineBusyMs = machineBusySinceBoot() - this.busyAtStart;
   }
 
   // The largest value seen in one sample, optionally only among samples taken between from and to (epoch ms).
@@ -45,10 +50,7 @@ export class ProcessTreeSampler {
       const ppid = Number(statFields(Number(entry))[1]);
       children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
     }
-    const sample = {
-      ...{ at: Date.now(), runnerKb: 0, treeKb: 0, runnerCpuMs: 0, load: loadavg()[0]! },
-      machineBusyMs: machineBusyMs(),
-    };
+    const sample = { at: Date.now(), runnerKb: 0, treeKb: 0, runnerCpuMs: 0, load: loadavg()[0]! };
     const queue = [root];
     while (queue.length > 0) {
       const pid = queue.shift()!;
@@ -65,7 +67,7 @@ export class ProcessTreeSampler {
 }
 
 // /proc/stat's first line: the machine's CPU time per state, summed over cores; idle and iowait are not busy.
-function machineBusyMs(): number {
+function machineBusySinceBoot(): number {
   const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = read("/proc/stat")
     .split("\n")[0]!
     .trim()
