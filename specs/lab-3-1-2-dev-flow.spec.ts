@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest";
 import { buildImage, disposableName, labImage, type ImageName } from "../helpers/lab/images.ts";
 import { LabContainer, labMySql, nameForRun, startForFile } from "../helpers/lab/containers.ts";
 import { networkFixture } from "../helpers/lab/network.ts";
-import { dockerApi, pullImage, push } from "../helpers/lab/engine.ts";
+import { dockerApi, layerOutcomes, pullImage, push } from "../helpers/lab/engine.ts";
 import { registryGet, runRegistry, seededBase } from "../helpers/lab/registry.ts";
 import { newSecret } from "../helpers/lab/secrets.ts";
 
@@ -118,10 +118,6 @@ describe("Section 3.1.2: the development flow", { timeout: 180_000 }, () => {
     expect(repositories.filter((name) => name.startsWith(`${user}/`))).toEqual([`${user}/visits`]);
     await docker.getImage(remote.ref).remove();
     expect(await pullImage(remote.ref, account)).toBe(pushed.digest);
-    const mounted = [...pushed.layers.values()].filter((outcome) => outcome.startsWith("Mounted from"));
-    await annotate(
-      `pushed ${remote.ref} as ${pushed.digest} (${pushed.layers.size} layers, ` +
-        `${mounted.length ? mounted.join(", ") : "none mounted"})`,
-    );
+    await annotate(`pushed ${remote.ref} as ${pushed.digest} (${layerOutcomes(pushed)})`);
   });
 });

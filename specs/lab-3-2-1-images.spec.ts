@@ -5,6 +5,7 @@ import {
   dockerApi,
   dockerCli,
   labEngine,
+  layerOutcomes,
   pullImage,
   push,
   servedDigest,
@@ -252,11 +253,9 @@ describe("Lab 3.2.1: image commands", { timeout: 180_000 }, () => {
     await dockerLogout(client, address);
     expect(await loggedInTo(client)).toEqual([]);
     await expect(push(local.ref, await fromClient()), "push after logout").rejects.toThrow(REFUSED);
-    const mounted = [...pushed.layers.values()].filter((outcome) => outcome.startsWith("Mounted from"));
     await annotate(
-      `pushed and pulled ${repository}:3.0 as ${pushed.digest} (${pushed.layers.size} layers, ` +
-        `${mounted.length ? mounted.join(", ") : "none mounted"}); refused before login, with a wrong password ` +
-        `and after logout; config.json had an auths entry for ${address} from login to logout only`,
+      `pushed and pulled ${repository}:3.0 as ${pushed.digest} (${layerOutcomes(pushed)}); refused before login, ` +
+        `with a wrong password and after logout; config.json had an auths entry for ${address} from login to logout only`,
     );
   });
 });

@@ -25,6 +25,12 @@ export interface Pushed {
 
 const LAYER_OUTCOME = /^(Pushed|Layer already exists|Mounted from .+)$/;
 
+// What the engine did with the layers, for a step's note: "4 layers, Mounted from library/debian".
+export function layerOutcomes({ layers }: Pushed): string {
+  const mounted = [...layers.values()].filter((outcome) => outcome.startsWith("Mounted from"));
+  return `${layers.size} layers, ${mounted.length ? mounted.join(", ") : "none mounted"}`;
+}
+
 // A registry on loopback answers within seconds; an engine that goes silent on a transfer is asked once more,
 // with the stall named, rather than left to the step's timeout (seen once on Docker 20.10, a push right after a
 // refused push of the same repository).

@@ -3,7 +3,7 @@ import { inject } from "vitest";
 export { dockerApi } from "../engine/client.ts";
 export { dockerCli } from "../engine/cli.ts";
 export { apiLevel } from "../engine/facts.ts";
-export { canonicalDigestRef, pullImage, push, servedDigest } from "../engine/transfer.ts";
+export { canonicalDigestRef, layerOutcomes, pullImage, push, servedDigest } from "../engine/transfer.ts";
 
 // The engine the run found, as the global setup read it: what a step may compare the image or container with.
 export const labEngine = () => inject("engine");

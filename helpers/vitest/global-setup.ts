@@ -48,8 +48,7 @@ export default async function setup(project: TestProject) {
     const images = await Promise.all(
       plans.map((plan) => resolveImage(docker, plan, plan.official === "mysql:5.7" ? platform : undefined)),
     );
-    const mysql = images.find(({ official }) => official === "mysql:5.7");
-    const [registryImage, debian] = ["registry:2", "debian:bullseye"].map((name) =>
+    const [mysql, registryImage, debian] = ["mysql:5.7", "registry:2", "debian:bullseye"].map((name) =>
       images.find(({ official }) => official === name),
     );
     const [proof, started] = await Promise.allSettled([
