@@ -5,6 +5,7 @@ import { GenericContainer } from "testcontainers";
 import { inject } from "vitest";
 import { catalogueEntry } from "../catalogue/entries.ts";
 import type { ResolvedImage } from "../catalogue/plan.ts";
+export { describeImage, expectedOs } from "../catalogue/plan.ts";
 export { normalizeReference } from "../catalogue/reference.ts";
 export { labPlatform } from "../catalogue/settings.ts";
 import { dockerApi } from "../engine/client.ts";
