@@ -8,7 +8,7 @@ import { startEarly } from "../helpers/lab/start-early.ts";
 import { prettyName, typeAtShellPrompt } from "../helpers/lab/terminal.ts";
 import { networkFixture } from "../helpers/lab/network.ts";
 import { dockerApi, labEngine } from "../helpers/lab/engine.ts";
-import { labImage, labPlatform } from "../helpers/lab/images.ts";
+import { expectedOs, labImage, labPlatform } from "../helpers/lab/images.ts";
 import { newSecret } from "../helpers/lab/secrets.ts";
 
 const image = labImage("mysql:5.7");
@@ -18,8 +18,6 @@ const userPassword = newSecret();
 const SEED_SQL =
   "CREATE TABLE seeded (id INT PRIMARY KEY, note VARCHAR(40));\nINSERT INTO seeded VALUES (1, 'from initdb');\n";
 
-// The official image is Oracle Linux 7 based; the stand-ins are built on Debian 11.
-const OS_NAME = image.standInFor ? "Debian GNU/Linux 11 (bullseye)" : "Oracle Linux Server 7.9";
 const BOOK_PASSWORD = "my-secret-pw";
 // mysql 5.7 sizes its buffers by the open-files limit, which is huge on many hosts; sandboxes cap it lower (20000 here).
 const OPEN_FILES = 16_384;
@@ -103,8 +101,9 @@ describe("Lab 3-1: MySQL 5.7 for a team's SQL tests", { timeout: 180_000 }, () =
 
   lab("docker exec -it some-mysql bash, then cat /etc/os-release", async ({ mysql, annotate }) => {
     const screen = await typeAtShellPrompt(mysql.getId(), "cat /etc/os-release");
-    expect(prettyName(screen)).toBe(OS_NAME);
-    await annotate(`typed at bash's prompt in some-mysql: ${prettyName(screen)}`);
+    const os = expectedOs(image);
+    expect(prettyName(screen)).toBe(os.name);
+    await annotate(`typed at bash's prompt in some-mysql: ${prettyName(screen)}, as ${os.declaredBy} says`);
   });
 
   lab("mysql -u root -p (inside the container)", async ({ mysql }) => {

@@ -9,14 +9,13 @@ import {
   type RawContainer,
 } from "../helpers/lab/containers.ts";
 import { dockerApi } from "../helpers/lab/engine.ts";
-import { labImage } from "../helpers/lab/images.ts";
+import { describeImage, disposableName, expectedOs, labImage, normalizeReference } from "../helpers/lab/images.ts";
 import { startEarly } from "../helpers/lab/start-early.ts";
 import { prettyName, typeAtShellPrompt } from "../helpers/lab/terminal.ts";
 
-const debian = labImage("debian:bullseye");
+const ubuntu = labImage("ubuntu:14.04");
 const python = labImage("python:3.9-slim-bullseye");
-// python:3.9-slim-bullseye and debian:bullseye are both Debian 11.
-const OS_NAME = "Debian GNU/Linux 11 (bullseye)";
+const BOOK_NAME = "container-test1";
 const INTERACTIVE_TTY = { Tty: true, OpenStdin: true, AttachStdin: true, AttachStdout: true, AttachStderr: true };
 const EXIT_WITHIN_MS = 10_000;
 const QUIET_WINDOW_MS = 500;
@@ -47,14 +46,23 @@ function runDetached(role: string, options: CreateOptions, hooks: FixtureHooks) 
 }
 
 const lab = test
+  // `docker image tag ubuntu:14.04 container-test1` under this run's name: a bare container-test1 may be the reader's
+  // own image or another run's. The run's id in it is how the run's clean-up knows the tag as its own.
+  .extend("containerTest1", { scope: "file" }, async ({}, { onCleanup }) => {
+    const ref = `${nameForRun("labs")}/${BOOK_NAME}`;
+    await (await dockerApi()).getImage(ubuntu.ref).tag({ repo: ref });
+    const tagged = await disposableName(ref);
+    onCleanup(() => tagged[Symbol.asyncDispose]());
+    return tagged;
+  })
   .extend("detachedPython", { scope: "file", auto: true }, async ({}, hooks) =>
     runDetached("d", { Image: python.ref }, hooks),
   )
   .extend("interactivePython", { scope: "file", auto: true }, async ({}, hooks) =>
     runDetached("itd", { Image: python.ref, Tty: true, OpenStdin: true }, hooks),
   )
-  .extend("interactiveDebian", { scope: "file", auto: true }, async ({}, hooks) =>
-    runDetached("it", { Image: debian.ref, Cmd: ["bash"], Tty: true, OpenStdin: true }, hooks),
+  .extend("interactiveContainerTest1", { scope: "file", auto: true }, async ({ containerTest1 }, hooks) =>
+    runDetached("it", { Image: containerTest1.ref, Cmd: ["bash"], Tty: true, OpenStdin: true }, hooks),
   );
 
 interface Terminal {
@@ -84,23 +92,56 @@ async function logsOf(container: RawContainer): Promise<string> {
 
 const isRunning = async (container: RawContainer) => (await container.inspect()).State.Running;
 
-describe("Lab 3.2.2: container commands", { timeout: 60_000 }, () => {
-  lab("docker run debian echo ... = docker create + docker start + the command", async () => {
-    await using container = await createRawContainer({ Image: debian.ref, Cmd: ["echo", "hello from docker run"] });
-    expect((await container.inspect()).State.Status).toBe("created");
-    expect((await container.inspect()).Image).toBe(debian.id);
-    const terminal = await attach(container, { tty: false });
-    await container.start();
-    expect(await container.wait()).toMatchObject({ StatusCode: 0 });
-    await expect.poll(() => terminal.output()).toBe("hello from docker run\n");
-    const { State } = await container.inspect();
-    expect(State).toMatchObject({ Status: "exited", ExitCode: 0 });
-    expect(Date.parse(State.StartedAt)).toBeGreaterThan(0);
-  });
+const ranOn = (ref: string) => `ran on ${ref}, the book's ${BOOK_NAME}: ${describeImage(ubuntu)}`;
 
-  lab("docker run -i debian bash", async () => {
+describe("Lab 3.2.2: container commands", { timeout: 60_000 }, () => {
+  lab(
+    "docker pull ubuntu:14.04 && docker image tag ubuntu:14.04 container-test1",
+    async ({ containerTest1, annotate }) => {
+      const docker = await dockerApi();
+      expect((await docker.getImage(ubuntu.ref).inspect()).Id).toBe(ubuntu.id);
+      expect(normalizeReference(BOOK_NAME)).toBe(`docker.io/library/${BOOK_NAME}:latest`);
+      expect((await docker.getImage(ubuntu.id).inspect()).RepoTags).toContain(`${containerTest1.ref}:latest`);
+      expect((await docker.getImage(`${containerTest1.ref}:latest`).inspect()).Id).toBe(ubuntu.id);
+      await annotate(
+        `book: docker image tag ubuntu:14.04 ${BOOK_NAME}; ran: docker image tag ${ubuntu.ref} ${containerTest1.ref} ` +
+          `(this run's name for it); the engine named it ${containerTest1.ref}:latest, ` +
+          `image ${ubuntu.id.replace(/^sha256:/, "").slice(0, 12)} as ubuntu:14.04`,
+      );
+
+      await using container = await createRawContainer({ Image: containerTest1.ref, Cmd: ["cat", "/etc/os-release"] });
+      const terminal = await attach(container, { tty: false });
+      await container.start();
+      expect(await container.wait()).toMatchObject({ StatusCode: 0 });
+      const os = expectedOs(ubuntu);
+      await expect.poll(() => prettyName(terminal.output())).toBe(os.name);
+      await annotate(`/etc/os-release of ${BOOK_NAME}: ${os.name}, as ${os.declaredBy} says; ${describeImage(ubuntu)}`);
+    },
+  );
+
+  lab(
+    "docker run container-test1 echo ... = docker create + docker start + the command",
+    async ({ containerTest1, annotate }) => {
+      await using container = await createRawContainer({
+        Image: containerTest1.ref,
+        Cmd: ["echo", "hello from docker run"],
+      });
+      expect((await container.inspect()).State.Status).toBe("created");
+      expect((await container.inspect()).Image).toBe(containerTest1.id);
+      const terminal = await attach(container, { tty: false });
+      await container.start();
+      expect(await container.wait()).toMatchObject({ StatusCode: 0 });
+      await expect.poll(() => terminal.output()).toBe("hello from docker run\n");
+      const { State } = await container.inspect();
+      expect(State).toMatchObject({ Status: "exited", ExitCode: 0 });
+      expect(Date.parse(State.StartedAt)).toBeGreaterThan(0);
+      await annotate(ranOn(containerTest1.ref));
+    },
+  );
+
+  lab("docker run -i container-test1 bash", async ({ containerTest1, annotate }) => {
     await using container = await createRawContainer({
-      Image: debian.ref,
+      Image: containerTest1.ref,
       Cmd: ["bash"],
       OpenStdin: true,
       StdinOnce: true,
@@ -115,10 +156,11 @@ describe("Lab 3.2.2: container commands", { timeout: 60_000 }, () => {
     terminal.stream.end();
     expect(await container.wait()).toMatchObject({ StatusCode: 0 });
     await expect.poll(() => terminal.output()).toBe("fed-through-stdin 42\n");
+    await annotate(ranOn(containerTest1.ref));
   });
 
-  lab("docker run -t debian bash", async () => {
-    await using container = await createRawContainer({ Image: debian.ref, Cmd: ["bash"], Tty: true });
+  lab("docker run -t container-test1 bash", async ({ containerTest1, annotate }) => {
+    await using container = await createRawContainer({ Image: containerTest1.ref, Cmd: ["bash"], Tty: true });
     expect((await container.inspect()).Config).toMatchObject({ Tty: true, OpenStdin: false, AttachStdin: false });
     const terminal = await attach(container, { tty: true });
     await container.start();
@@ -130,11 +172,12 @@ describe("Lab 3.2.2: container commands", { timeout: 60_000 }, () => {
     expect(terminal.output()).toBe(prompt);
     expect(await isRunning(container)).toBe(true);
     terminal.stream.destroy();
+    await annotate(ranOn(containerTest1.ref));
   });
 
-  lab("docker run -it debian bash", async () => {
+  lab("docker run -it container-test1 bash", async ({ containerTest1, annotate }) => {
     await using container = await createRawContainer({
-      Image: debian.ref,
+      Image: containerTest1.ref,
       Cmd: ["bash"],
       Hostname: "lab-it",
       ...INTERACTIVE_TTY,
@@ -145,6 +188,7 @@ describe("Lab 3.2.2: container commands", { timeout: 60_000 }, () => {
     terminal.stream.write('echo "typed $((6 * 7))"; exit\n');
     expect(await container.wait()).toMatchObject({ StatusCode: 0 });
     expect(terminal.output()).toMatch(/^typed 42$/m);
+    await annotate(ranOn(containerTest1.ref));
   });
 
   lab("docker run -d python", async ({ detachedPython }) => {
@@ -172,23 +216,30 @@ describe("Lab 3.2.2: container commands", { timeout: 60_000 }, () => {
   lab("docker exec -it <itd container> bash, then cat /etc/os-release", async ({ interactivePython, annotate }) => {
     const { container } = await interactivePython.started;
     const screen = await typeAtShellPrompt(container.id, "cat /etc/os-release");
-    expect(prettyName(screen)).toBe(OS_NAME);
+    const os = expectedOs(python);
+    expect(prettyName(screen)).toBe(os.name);
     expect(await isRunning(container)).toBe(true);
-    await annotate(`typed at bash's prompt in the running ${python.ref} container: ${prettyName(screen)}`);
+    await annotate(
+      `typed at bash's prompt in the running ${python.ref} container: ${os.name}, as ${os.declaredBy} says`,
+    );
   });
 
-  lab("Ctrl-P Ctrl-Q detaches from docker run -it, the container keeps running", async ({ interactiveDebian }) => {
-    const { container } = await interactiveDebian.started;
-    const terminal = await attach(container, { tty: true });
-    terminal.stream.write('echo "attached $((6 * 7))"\n');
-    await expect.poll(() => terminal.output(), { timeout: 10_000 }).toMatch(/^attached 42$/m);
-    const detached = new Promise((resolve) => terminal.stream.once("end", resolve).once("close", resolve));
-    terminal.stream.write(Buffer.from([0x10, 0x11]));
-    await expect(Promise.race([detached.then(() => "detached"), sleep(10_000, "still attached")])).resolves.toBe(
-      "detached",
-    );
-    expect(await isRunning(container)).toBe(true);
-  });
+  lab(
+    "Ctrl-P Ctrl-Q detaches from docker run -it, the container keeps running",
+    async ({ interactiveContainerTest1, containerTest1, annotate }) => {
+      const { container } = await interactiveContainerTest1.started;
+      const terminal = await attach(container, { tty: true });
+      terminal.stream.write('echo "attached $((6 * 7))"\n');
+      await expect.poll(() => terminal.output(), { timeout: 10_000 }).toMatch(/^attached 42$/m);
+      const detached = new Promise((resolve) => terminal.stream.once("end", resolve).once("close", resolve));
+      terminal.stream.write(Buffer.from([0x10, 0x11]));
+      await expect(Promise.race([detached.then(() => "detached"), sleep(10_000, "still attached")])).resolves.toBe(
+        "detached",
+      );
+      expect(await isRunning(container)).toBe(true);
+      await annotate(ranOn(containerTest1.ref));
+    },
+  );
 
   lab("docker ps / docker ps -a", async ({ detachedPython, interactivePython, annotate }) => {
     const docker = await dockerApi();

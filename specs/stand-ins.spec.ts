@@ -3,7 +3,7 @@ import { Wait } from "testcontainers";
 import { request } from "undici";
 import { describe, expect, it } from "vitest";
 import { httpAnswers, LabContainer, labMySql } from "../helpers/lab/containers.ts";
-import { labImage } from "../helpers/lab/images.ts";
+import { expectedOs, labImage } from "../helpers/lab/images.ts";
 import { newSecret } from "../helpers/lab/secrets.ts";
 
 async function get(url: string) {
@@ -82,5 +82,12 @@ describe("Smoke: every lab image starts and answers", { timeout: 120_000, concur
       .start();
     const result = await debian.exec(["bash", "-c", ". /etc/os-release && echo $ID $VERSION_CODENAME"]);
     expect(result).toMatchObject({ exitCode: 0, stdout: "debian bullseye\n" });
+  });
+
+  it("ubuntu:14.04 runs a shell command on the OS it declares", async () => {
+    const image = labImage("ubuntu:14.04");
+    await using ubuntu = await new LabContainer(image.ref).withCommand(["sleep", "infinity"]).start();
+    const result = await ubuntu.exec(["bash", "-c", ". /etc/os-release && echo $PRETTY_NAME"]);
+    expect(result).toMatchObject({ exitCode: 0, stdout: `${expectedOs(image).name}\n` });
   });
 });

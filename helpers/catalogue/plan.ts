@@ -1,4 +1,4 @@
-import { CATALOGUE, STAND_IN_LABELS, type StandIn } from "./entries.ts";
+import { CATALOGUE, catalogueEntry, STAND_IN_LABELS, type StandIn } from "./entries.ts";
 import { normalizeReference, parseReference } from "./reference.ts";
 import type { ImageSource } from "./settings.ts";
 
@@ -9,6 +9,8 @@ export interface ResolvedImage {
   // The registry's digest of what was pulled (the RepoDigest under the reference run); none for a local build.
   digest?: string;
   standInFor?: string;
+  // The stand-in's own OS (its labs.stand-in.os label), e.g. Debian where it stands for Ubuntu.
+  standInOs?: string;
   lacks: string[];
 }
 
@@ -37,16 +39,35 @@ export function planImages(
   });
 }
 
-export function standInFacts(labels: Record<string, string> | undefined): Pick<ResolvedImage, "standInFor" | "lacks"> {
+export function standInFacts(
+  labels: Record<string, string> | undefined,
+): Pick<ResolvedImage, "standInFor" | "standInOs" | "lacks"> {
   const standInFor = labels?.[STAND_IN_LABELS.for];
+  const standInOs = labels?.[STAND_IN_LABELS.os];
   const lacks = (labels?.[STAND_IN_LABELS.lacks] ?? "").split(",").filter(Boolean);
-  return standInFor ? { standInFor, lacks } : { lacks: [] };
+  return standInFor ? { standInFor, ...(standInOs ? { standInOs } : {}), lacks } : { lacks: [] };
+}
+
+// The OS a step must find in the image's /etc/os-release, and who said so: the catalogue for the official image, the
+// stand-in's own label for a stand-in; never the /etc/os-release under test.
+export function expectedOs(image: ResolvedImage): { name: string; declaredBy: string } {
+  if (image.standInFor) {
+    if (image.standInOs) return { name: image.standInOs, declaredBy: `${image.ref}'s ${STAND_IN_LABELS.os} label` };
+    throw new Error(
+      `${image.ref} stands for ${image.standInFor} but has no ${STAND_IN_LABELS.os} label to say what OS it is: ` +
+        `rebuild it (npm run images:build ${catalogueEntry(image.official).recipe})`,
+    );
+  }
+  const { officialOs } = catalogueEntry(image.official);
+  if (officialOs) return { name: officialOs, declaredBy: `the catalogue, for the official ${image.official}` };
+  throw new Error(`the catalogue names no OS for ${image.official} (officialOs in helpers/catalogue/entries.ts)`);
 }
 
 export function describeImage(image: ResolvedImage): string {
   const id = image.id.replace(/^sha256:/, "").slice(0, 12);
   const kind = image.standInFor
-    ? `stand-in for ${image.standInFor}${image.lacks.length ? `, lacks ${image.lacks.join(", ")}` : ""}`
+    ? `stand-in for ${image.standInFor}${image.standInOs ? `, really ${image.standInOs}` : ""}` +
+      `${image.lacks.length ? `, lacks ${image.lacks.join(", ")}` : ""}`
     : image.ref === image.official
       ? "official image"
       : "substitute named by LABS_IMAGE_MAP";

@@ -2,6 +2,7 @@ import { inject } from "vitest";
 
 export { dockerApi } from "../engine/client.ts";
 export { dockerCli } from "../engine/cli.ts";
+export { engineMessage } from "../engine/errors.ts";
 export { apiLevel } from "../engine/facts.ts";
 export { canonicalDigestRef, layerOutcomes, pullImage, push, servedDigest } from "../engine/transfer.ts";
 

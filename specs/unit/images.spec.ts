@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { CATALOGUE, catalogueEntry } from "../../helpers/catalogue/entries.ts";
-import { autoFallbackLine, describeImage, digestFor, planImages, standInFacts } from "../../helpers/catalogue/plan.ts";
+import {
+  autoFallbackLine,
+  describeImage,
+  digestFor,
+  expectedOs,
+  planImages,
+  standInFacts,
+} from "../../helpers/catalogue/plan.ts";
 import { engineMessage } from "../../helpers/engine/errors.ts";
 import { imageMapFrom, imageSourceFrom } from "../../helpers/catalogue/settings.ts";
 
@@ -17,6 +24,7 @@ describe("image catalogue", () => {
       "nginx:1.18",
       "gcr.io/cadvisor/cadvisor:v0.46.0",
       "registry:2",
+      "ubuntu:14.04",
     ]);
   });
 
@@ -26,7 +34,7 @@ describe("image catalogue", () => {
 
   it("rejects an image the catalogue does not know, listing the ones it does", () => {
     expect(() => catalogueEntry("gcr.io/cadvisor:v0.46.0")).toThrow(
-      /"gcr.io\/cadvisor:v0.46.0" is not a lab image; the catalogue knows debian:bullseye, .*registry:2/,
+      /"gcr.io\/cadvisor:v0.46.0" is not a lab image; the catalogue knows debian:bullseye, .*ubuntu:14.04/,
     );
   });
 });
@@ -82,6 +90,54 @@ describe("image resolution", () => {
     const labels = { "labs.stand-in.for": "gcr.io/cadvisor/cadvisor:v0.46.0", "labs.stand-in.lacks": "web-ui" };
     expect(standInFacts(labels)).toEqual({ standInFor: "gcr.io/cadvisor/cadvisor:v0.46.0", lacks: ["web-ui"] });
     expect(standInFacts({ maintainer: "someone" })).toEqual({ lacks: [] });
+  });
+
+  it("reads what OS a stand-in really is from its labs.stand-in.os label", () => {
+    const labels = {
+      "labs.stand-in.for": "ubuntu:14.04",
+      "labs.stand-in.lacks": "",
+      "labs.stand-in.os": "Debian GNU/Linux 11 (bullseye)",
+    };
+    expect(standInFacts(labels)).toEqual({
+      standInFor: "ubuntu:14.04",
+      standInOs: "Debian GNU/Linux 11 (bullseye)",
+      lacks: [],
+    });
+  });
+
+  it("expects the catalogue's OS of an official image and the label's OS of a stand-in", () => {
+    const official = { official: "ubuntu:14.04", ref: "ubuntu:14.04", id: "sha256:1", lacks: [] };
+    expect(expectedOs(official)).toEqual({
+      name: "Ubuntu 14.04.6 LTS",
+      declaredBy: "the catalogue, for the official ubuntu:14.04",
+    });
+    expect(expectedOs({ ...official, ref: "mysql:5.7", official: "mysql:5.7" }).name).toBe("Oracle Linux Server 7.9");
+    const standIn = { ...official, ref: "labs-stand-in/ubuntu:14.04", standInFor: "ubuntu:14.04" };
+    expect(expectedOs({ ...standIn, standInOs: "Debian GNU/Linux 11 (bullseye)" })).toEqual({
+      name: "Debian GNU/Linux 11 (bullseye)",
+      declaredBy: "labs-stand-in/ubuntu:14.04's labs.stand-in.os label",
+    });
+    expect(() => expectedOs(standIn)).toThrow(
+      "labs-stand-in/ubuntu:14.04 stands for ubuntu:14.04 but has no labs.stand-in.os label to say what OS it is: " +
+        "rebuild it (npm run images:build ubuntu)",
+    );
+    expect(() => expectedOs({ ...official, ref: "nginx:1.18", official: "nginx:1.18" })).toThrow(
+      "the catalogue names no OS for nginx:1.18",
+    );
+  });
+
+  it("says what OS a stand-in really is beside what it stands for", () => {
+    const standIn = {
+      official: "ubuntu:14.04",
+      ref: "labs-stand-in/ubuntu:14.04",
+      id: `sha256:${"c".repeat(64)}`,
+      standInFor: "ubuntu:14.04",
+      standInOs: "Debian GNU/Linux 11 (bullseye)",
+      lacks: [],
+    };
+    expect(describeImage(standIn)).toBe(
+      "ubuntu:14.04 -> labs-stand-in/ubuntu:14.04 (cccccccccccc) stand-in for ubuntu:14.04, really Debian GNU/Linux 11 (bullseye)",
+    );
   });
 
   it("states reference, short id and kind of the image a lab runs", () => {
