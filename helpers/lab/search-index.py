@@ -29,7 +29,7 @@ DESCRIPTION = "org.opencontainers.image.description"
 
 
 def from_registry(path, authorization, accept="application/json"):
-    request = urllib.request.Request(REGISTRY + path, headers={"Accept": accept})
+    request = urllib.request.Request(urllib.parse.urljoin(REGISTRY, path), headers={"Accept": accept})
     if authorization:
         request.add_header("Authorization", authorization)
     return urllib.request.urlopen(request, timeout=10)
