@@ -8,9 +8,9 @@ import { runRegistry } from "./registry.ts";
 const PORT = 5000;
 const SCRIPT = readFileSync(new URL("search-index.py", import.meta.url), "utf8");
 
-// What `docker search` reaches where Docker Hub is out of the engine's reach: the registry v1 search API over the run's
-// registry (search-index.py). It joins the registry's own network, so that the engine, wherever it runs, reaches all
-// of it on its own loopback; its label says what it stands in for.
+// What `docker search` asks where Docker Hub is out of the engine's reach: the registry v1 search API over the run's
+// registry (search-index.py). It reaches the registry by name on the registry's own network, and the engine reaches it
+// on the engine's loopback, as it does the registry, wherever the engine runs. Its label says what it stands in for.
 export function searchIndex() {
   const { internal } = runRegistry();
   return new LabContainer(labImage("python:3.9-slim-bullseye").ref)
