@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, test } from "vitest";
 import { LabContainer, labelInstruction, nameForRun } from "../helpers/lab/containers.ts";
 import {
@@ -12,8 +13,16 @@ import {
 } from "../helpers/lab/engine.ts";
 import { savedImageConfig } from "../helpers/lab/image-config.ts";
 import { buildImage, disposableName, labImage, normalizeReference } from "../helpers/lab/images.ts";
-import { clientConfig, clientCredentials, dockerLogin, dockerLogout, loggedInTo } from "../helpers/lab/docker-login.ts";
+import {
+  clientConfig,
+  clientCredentials,
+  dockerLogin,
+  dockerLogout,
+  loggedInTo,
+  type ClientConfig,
+} from "../helpers/lab/docker-login.ts";
 import { registryGet, runRegistry, seededBase } from "../helpers/lab/registry.ts";
+import { indexAddress, searchIndex } from "../helpers/lab/search-index.ts";
 import { newSecret } from "../helpers/lab/secrets.ts";
 import { startEarly } from "../helpers/lab/start-early.ts";
 
@@ -22,6 +31,9 @@ const httpd = labImage("httpd:2.4");
 const user = nameForRun("labs");
 const registry = runRegistry();
 const REFUSED = /unauthorized|authentication required|no basic auth credentials/i;
+// How the engine says it could not reach an index at all (Docker Hub from a machine without internet).
+const UNREACHABLE =
+  /dial tcp|no such host|i\/o timeout|network is unreachable|connection refused|proxyconnect|TLS handshake timeout/;
 // Instructions that only set the image's config: their history entries never add a layer.
 const CONFIG_ONLY = new Set(
   "CMD ENTRYPOINT ENV EXPOSE LABEL STOPSIGNAL USER VOLUME ARG ONBUILD HEALTHCHECK SHELL MAINTAINER".split(" "),
@@ -32,7 +44,8 @@ const sleeper = (ref: string) => new LabContainer(ref).withCommand(["sleep", "in
 const lab = test
   .extend("one", { scope: "file", auto: true }, async ({}, hooks) => startEarly(sleeper(debian.ref), hooks))
   .extend("two", { scope: "file", auto: true }, async ({}, hooks) => startEarly(sleeper(debian.ref), hooks))
-  .extend("toCommit", { scope: "file", auto: true }, async ({}, hooks) => startEarly(sleeper(debian.ref), hooks));
+  .extend("toCommit", { scope: "file", auto: true }, async ({}, hooks) => startEarly(sleeper(debian.ref), hooks))
+  .extend("index", { scope: "file", auto: true }, async ({}, hooks) => startEarly(searchIndex(), hooks));
 
 interface HistoryEntry {
   CreatedBy: string;
@@ -47,6 +60,29 @@ function instructionOf(createdBy: string): string {
   if (named) return named[1]!;
   return /^(\|\d+ .*)?\/bin\/sh -c /.test(createdBy) ? "RUN" : "";
 }
+
+interface Found {
+  name: string;
+  description: string;
+  official: boolean;
+}
+
+// `docker search`'s rows, with the OFFICIAL column's mark as the CLI prints it: the engine asks the index for --limit
+// results and applies --filter itself.
+async function dockerSearch(config: ClientConfig, term: string, ...options: string[]): Promise<Found[]> {
+  const format = "{{.Name}}\t{{.IsOfficial}}\t{{.Description}}";
+  const { stdout } = await dockerCli(["search", "--no-trunc", "--format", format, ...options, term], config.env);
+  return stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((row) => {
+      const [name, mark, ...description] = row.split("\t");
+      return { name: name!, description: description.join("\t"), official: mark === "[OK]" };
+    });
+}
+
+const daemonSaid = (error: Error) => error.message.replace(/^.*?Error response from daemon: /s, "");
+const byName = (found: Found[]) => found.toSorted((a, b) => a.name.localeCompare(b.name));
 
 // Go's %q of a string list, as both builders print CMD.
 const quotedList = (list: string[]) => `[${list.map((item) => JSON.stringify(item)).join(" ")}]`;
@@ -257,6 +293,85 @@ describe("Lab 3.2.1: image commands", { timeout: 180_000 }, () => {
     await annotate(
       `pushed and pulled ${repository}:3.0 as ${pushed.digest} (${layerOutcomes(pushed)}); refused before login, ` +
         `with a wrong password and after logout; config.json had an auths entry for ${address} from login to logout only`,
+    );
+  });
+
+  lab("docker login, then docker search httpd (and --filter is-official=true)", async ({ index, annotate }) => {
+    const engine = labEngine();
+    await using client = await clientConfig();
+
+    // Docker Hub's search asks for no login, and the run has no Docker Hub account: it is asked as it stands.
+    const hub = await dockerSearch(client, "httpd").catch((error: Error) => {
+      if (!UNREACHABLE.test(error.message)) throw error;
+      return daemonSaid(error);
+    });
+    if (typeof hub === "string") {
+      await annotate(`Docker Hub did not answer: the engine cannot reach it (${hub})`);
+    } else {
+      const listed = hub.find(({ name }) => name === "httpd");
+      expect(listed, "Docker Hub lists the official httpd").toMatchObject({
+        official: true,
+        description: expect.stringMatching(/\S/),
+      });
+      const kept = await dockerSearch(client, "httpd", "--filter", "is-official=true");
+      expect(kept.map(({ name }) => name)).toContain("httpd");
+      expect(kept.filter(({ official }) => !official)).toEqual([]);
+      expect(kept.length).toBeLessThan(hub.length);
+      expect(await dockerSearch(client, "httpd", "--limit", "3")).toHaveLength(3);
+      await annotate(
+        `Docker Hub answered: httpd [OK] "${listed!.description}" among ${hub.length} repositories; ` +
+          `--filter is-official=true kept ${kept.map(({ name }) => name).join(", ")}; --limit 3 gave 3`,
+      );
+    }
+
+    // The run's own index, over two repositories this step pushes. Each image describes itself in a label; the index
+    // lists an official repository, library/<name>, as <name> marked official, as Docker Hub does.
+    const address = indexAddress(await index.started);
+    await using built = new AsyncDisposableStack();
+    const pushAs = async (repository: string, listedAs: string, official: boolean): Promise<Found> => {
+      const description = `${httpd.ref} pushed to ${registry.address}/${repository} by Lab 3.2.1`;
+      const dockerfile = `FROM ${httpd.ref}\nLABEL org.opencontainers.image.description=${JSON.stringify(description)}`;
+      const image = built.use(await buildImage(`${registry.address}/${repository}:latest`, dockerfile));
+      await seededBase(registry.users.search);
+      await push(image.ref, registry.users.search);
+      return { name: listedAs, description, official };
+    };
+    const official = await pushAs("library/httpd", "httpd", true);
+    const own = await pushAs(`${user}/httpd`, `${user}/httpd`, false);
+    const search = (...options: string[]) => dockerSearch(client, `${address}/httpd`, ...options);
+
+    const beforeLogin = await search().then(
+      (found) => `answered ${found.map(({ name }) => name).join(", ") || "nothing"}`,
+      (error: Error) => daemonSaid(error),
+    );
+    expect(beforeLogin, `docker search before docker login (Docker ${engine.version})`).toMatch(
+      /\b401\b|unauthorized/i,
+    );
+    const account = { ...registry.users.search, serveraddress: address };
+    await expect(
+      dockerLogin(client, { ...account, password: newSecret() }),
+      "docker login with a wrong password",
+    ).rejects.toThrow(/401|unauthorized/i);
+    expect(await dockerLogin(client, account)).toContain("Login Succeeded");
+    expect(await loggedInTo(client)).toEqual([address]);
+
+    const found = await search().catch((error: Error) => {
+      throw new Error(
+        `Docker ${engine.version} refused docker search ${address}/httpd after login: ${daemonSaid(error)}`,
+      );
+    });
+    expect(byName(found)).toEqual(byName([official, own]));
+    expect(await search("--filter", "is-official=true")).toEqual([official]);
+    expect(await search("--limit", "1")).toHaveLength(1);
+    const unmatched = `no-such-${randomBytes(4).toString("hex")}`;
+    expect(await dockerSearch(client, `${address}/${unmatched}`)).toEqual([]);
+    await annotate(
+      `a v1 search index this run serves at ${address} over the run's registry — not Docker Hub: refused before ` +
+        `login (${beforeLogin}); after docker login ${address} it found ` +
+        found
+          .map(({ name, description, official }) => `${name}${official ? " [OK]" : ""} "${description}"`)
+          .join(", ") +
+        `; --filter is-official=true kept ${official.name} only; nothing for ${unmatched}`,
     );
   });
 });

@@ -7,10 +7,11 @@ import { engineMessage } from "../engine/errors.ts";
 import { unlessEngineLost } from "../engine/lost.ts";
 import { push, servedDigest, type Credentials } from "../engine/transfer.ts";
 import { containerOfRun, LOOPBACK } from "./containers.ts";
+import { labelsFor } from "./identity.ts";
 import { newSecret } from "./secrets.ts";
 
 // One user per lab step that pushes or pulls, so that one lab's login state never decides another lab's push.
-export const REGISTRY_USERS = ["pull", "login", "visits"] as const;
+export const REGISTRY_USERS = ["pull", "login", "visits", "search"] as const;
 export type RegistryUser = (typeof REGISTRY_USERS)[number];
 
 export interface RunRegistry {
@@ -18,6 +19,8 @@ export interface RunRegistry {
   users: Record<RegistryUser, Credentials>;
   // "repository:tag" of the base image the run's setup pushes there, where no registry serves it by its own name.
   base?: string;
+  // How a container the run starts on the registry's network reaches it: by name, never by the engine host's ports.
+  internal: { network: string; address: string };
 }
 
 // Without the OCI types the registry refuses a manifest pushed from the containerd image store.
@@ -74,8 +77,13 @@ export async function startRunRegistry(image: string, runId: string, baseRef: st
     password: newSecret(),
   }));
   const htpasswd = accounts.map(({ username, password }) => `${username}:${bcrypt.hashSync(password, 10)}\n`).join("");
+  // The registry's name is its host name on a network of its own, which the run's search index joins.
+  const name = `labs-registry-${runId}`;
+  const network = await (await dockerApi()).createNetwork({ Name: name, Labels: labelsFor(runId) });
   const [container, served] = await Promise.all([
     new (containerOfRun(runId))(image)
+      .withName(name)
+      .withNetworkMode(name)
       .withExposedPorts(5000)
       .withEnvironment({
         REGISTRY_AUTH: "htpasswd",
@@ -97,12 +105,18 @@ export async function startRunRegistry(image: string, runId: string, baseRef: st
         console.error(`registry: pushing ${baseRef} to the run's registry failed: ${engineMessage(error)}`),
       )
     : Promise.resolve();
-  const registry: RunRegistry = { address, users, ...(base ? { base } : {}) };
+  const registry: RunRegistry = {
+    address,
+    users,
+    ...(base ? { base } : {}),
+    internal: { network: name, address: `${name}:5000` },
+  };
   return {
     registry,
     stop: async () => {
       await seeding;
       await container.stop().then(() => undefined, unlessEngineLost);
+      await network.remove().then(() => undefined, unlessEngineLost);
     },
   };
 }
