@@ -71,7 +71,7 @@ describe("Lab 3.2.1: image commands", { timeout: 180_000 }, () => {
     expect(remoteRef).toBe(`${address}/library/debian:latest`);
     const pulled = await pullImage(remoteRef!, users.pull);
     await using remote = await disposableName(remoteRef!);
-    const manifest = await registryGet(address, "/v2/library/debian/manifests/latest", users.pull);
+    const manifest = await registryGet("/v2/library/debian/manifests/latest", users.pull);
     const { RepoDigests, Id } = await docker.getImage(remote.ref).inspect();
     expect(pulled).toMatch(/^sha256:[a-f0-9]{64}$/);
     expect(manifest.headers["docker-content-digest"]).toBe(pulled);
@@ -240,9 +240,9 @@ describe("Lab 3.2.1: image commands", { timeout: 180_000 }, () => {
     expect(stored?.username === account.username && stored.password === account.password, "the auths entry").toBe(true);
 
     const pushed = await push(local.ref, await fromClient());
-    const { body: catalog } = await registryGet(address, "/v2/_catalog", account);
+    const { body: catalog } = await registryGet("/v2/_catalog", account);
     expect((catalog as { repositories: string[] }).repositories).toContain(`${user}/httpd`);
-    expect((await registryGet(address, "/v2/_catalog", null)).status).toBe(401);
+    expect((await registryGet("/v2/_catalog", null)).status).toBe(401);
 
     await docker.getImage(local.ref).remove();
     const pulled = await pullImage(local.ref, await fromClient());

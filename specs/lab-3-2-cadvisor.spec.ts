@@ -7,7 +7,7 @@ import { Pool, request } from "undici";
 import { describe, expect, test, type TestContext } from "vitest";
 import { notApplicableOn, notApplicableWithout } from "../helpers/lab/applicability.ts";
 import { openBrowser } from "../helpers/lab/browser.ts";
-import { httpAnswers, LabContainer, LOOPBACK, nameForRun } from "../helpers/lab/containers.ts";
+import { httpAnswers, LabContainer, nameForRun } from "../helpers/lab/containers.ts";
 import { apiLevel, dockerApi, labEngine } from "../helpers/lab/engine.ts";
 import { evidenceFile, lineChartSvg, type Point } from "../helpers/lab/evidence.ts";
 import { labImage } from "../helpers/lab/images.ts";
@@ -261,10 +261,10 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
         LAB_MOUNTS.map(({ source, target, mode }) => ({ Source: source, Destination: target, RW: mode === "rw" })),
       );
       expect(info.Config.Cmd ?? []).toEqual(CADVISOR_ARGS);
-      expect(published?.HostIp).toBe(LOOPBACK);
+      expect(published?.HostIp).toBe(engine.publishAddress);
       const health = await request(`${baseUrl(cadvisor)}/healthz`);
       expect(await health.body.text()).toBe("ok");
-      await annotate(`/healthz ok on ${LOOPBACK}:${cadvisor.getMappedPort(8080)}`);
+      await annotate(`/healthz ok on ${engine.publishAddress}:${cadvisor.getMappedPort(8080)}`);
     },
   );
 
