@@ -19,9 +19,13 @@ import { matrixMarkdown, problemsOf, type EngineRun } from "./engines/table.ts";
 
 const ENGINES = {
   default: undefined,
-  docker28: { engine: "docker28", containerdStore: false },
+  docker28: { engine: "docker28" },
   "docker28-containerd": { engine: "docker28", containerdStore: true },
-} satisfies Record<string, Pick<EngineOptions, "engine" | "containerdStore"> | undefined>;
+  // Docker 29.0–29.2's floor, on the newest engine this machine has.
+  "docker28-api1.44": { engine: "docker28", minApiVersion: "1.44" },
+  // An engine on another machine: a network namespace of the run's own, reached over tcp:// with TLS.
+  "docker20-remote-tls": { engine: "docker20", remote: true },
+} satisfies Record<string, Omit<EngineOptions, "name"> | undefined>;
 type EngineName = keyof typeof ENGINES;
 
 const REPORT = "reports/engines.md";
