@@ -9,20 +9,19 @@
 // priority, so that a cold build under QEMU overlaps the other steps rather than adding its minutes to theirs.
 import { parseArgs } from "node:util";
 import { catalogueEntry } from "../helpers/catalogue/entries.ts";
-import { dockerApiAt } from "../helpers/engine/hosts.ts";
 import { arm64OnlyRef } from "./emulation/arm64-registry.ts";
 import { ARM64, arm64CacheUpToDate, arm64MySql, CACHE } from "./emulation/arm64-stand-in.ts";
 import { ensureBinfmt } from "./emulation/binfmt.ts";
 import { engineName, stopOrphans } from "./engines/orphans.ts";
 import { runLabs, type LabsRun } from "./engines/run-labs.ts";
 import { problemsOf } from "./engines/table.ts";
+import { dockerApi } from "../helpers/engine/client.ts";
 import {
   copyImages,
-  defaultEngineHost,
   startPrivateEngine,
   type EngineOptions,
   type PrivateEngine,
-} from "./private-engine.ts";
+} from "../helpers/private-engines/engine.ts";
 
 const PREFIX = "emulation";
 const LAB = "lab-3-1-mysql";
@@ -79,7 +78,7 @@ async function prepare(): Promise<number> {
   }
   await onEngine("prepare", { engine: "docker28" }, async (builder) => {
     const arm64 = await timed("arm64 mysql stand-in (cache load, build)", () =>
-      arm64MySql(dockerApiAt(builder.host), cancel.signal, say),
+      arm64MySql(builder.docker, cancel.signal, say),
     );
     say(arm64.built.length ? `built ${arm64.built.join(", ")}` : "nothing to build");
   });
@@ -94,7 +93,7 @@ async function main(): Promise<number> {
   if (values.prepare) return prepare();
   // Docker 20.10 imports and commits every image as its own platform; Docker 28 keeps the base's linux/arm64.
   const problems = await onEngine("build", { engine: "docker28" }, async (builder) => {
-    const docker = dockerApiAt(builder.host);
+    const docker = builder.docker;
     const arm64 = await timed("arm64 mysql stand-in (cache load, build)", () => arm64MySql(docker, cancel.signal, say));
     const s = arm64.seconds;
     say(
@@ -102,11 +101,11 @@ async function main(): Promise<number> {
         `(load ${s.load.toFixed(1)} s, base ${s.base.toFixed(1)} s, mysql ${s.mysql.toFixed(1)} s, save ${s.save.toFixed(1)} s)`,
     );
     const registry = catalogueEntry("registry:2").standIn;
-    await timed("copy the registry stand-in", () => copyImages(defaultEngineHost(), builder.host, [registry]));
+    await timed("copy the registry stand-in", async () => copyImages(await dockerApi(), builder.docker, [registry]));
     const ref = await timed("push and index", () => arm64OnlyRef(docker, arm64.ref, say));
     return onEngine("pull", { engine: "docker20" }, async (puller) => {
       const env = {
-        DOCKER_HOST: puller.host,
+        ...puller.env,
         LABS_IMAGES: "local",
         LABS_IMAGE_MAP: JSON.stringify({ "mysql:5.7": ref }),
         TESTCONTAINERS_RYUK_DISABLED: "true",

@@ -9,18 +9,23 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { CATALOGUE } from "../helpers/catalogue/entries.ts";
-import { copyImages, defaultEngineHost, startPrivateEngine } from "./private-engine.ts";
+import { dockerApi, endpointOf } from "../helpers/engine/client.ts";
+import { copyImages, startPrivateEngine } from "../helpers/private-engines/engine.ts";
 import { engineName, stopOrphans } from "./engines/orphans.ts";
-import type { EngineOptions } from "./private-engine.ts";
+import type { EngineOptions } from "../helpers/private-engines/engine.ts";
 import type { MatrixResult } from "../helpers/vitest/matrix-reporter.ts";
 import { runLabs } from "./engines/run-labs.ts";
 import { matrixMarkdown, problemsOf, type EngineRun } from "./engines/table.ts";
 
 const ENGINES = {
   default: undefined,
-  docker28: { engine: "docker28", containerdStore: false },
+  docker28: { engine: "docker28" },
   "docker28-containerd": { engine: "docker28", containerdStore: true },
-} satisfies Record<string, Pick<EngineOptions, "engine" | "containerdStore"> | undefined>;
+  // Docker 29.0–29.2's floor, on the newest engine this machine has.
+  "docker28-api1.44": { engine: "docker28", minApiVersion: "1.44" },
+  // An engine on another machine: a network namespace of the run's own, reached over tcp:// with TLS.
+  "docker20-remote-tls": { engine: "docker20", remote: true },
+} satisfies Record<string, Omit<EngineOptions, "name"> | undefined>;
 type EngineName = keyof typeof ENGINES;
 
 const REPORT = "reports/engines.md";
@@ -58,7 +63,7 @@ async function fromEarlierRun(name: string, file: string): Promise<EngineRun> {
 }
 
 async function onDefault(name: string, filters: string[]): Promise<EngineRun> {
-  const host = defaultEngineHost();
+  const host = endpointOf(await dockerApi());
   say(`${name}: the labs on ${host}`);
   const run = await runLabs(LABS_ENV, filters, cancel.signal);
   say(`${name}: labs in ${run.seconds.toFixed(1)} s`);
@@ -67,7 +72,7 @@ async function onDefault(name: string, filters: string[]): Promise<EngineRun> {
 
 async function onPrivate(name: Exclude<EngineName, "default">, filters: string[]): Promise<EngineRun> {
   const timings: [string, number][] = [];
-  const from = defaultEngineHost();
+  const from = await dockerApi();
   let start = performance.now();
   const engine = await startPrivateEngine({
     name: engineName(PREFIX, name),
@@ -81,13 +86,13 @@ async function onPrivate(name: Exclude<EngineName, "default">, filters: string[]
     start = performance.now();
     await copyImages(
       from,
-      engine.host,
+      engine.docker,
       CATALOGUE.map(({ standIn }) => standIn),
     );
     timings.push(["copy", since(start)]);
-    say(`${name}: stand-ins copied from ${from} in ${since(start).toFixed(1)} s`);
+    say(`${name}: stand-ins copied from ${endpointOf(from)} in ${since(start).toFixed(1)} s`);
     if (cancel.signal.aborted) throw new Error("interrupted");
-    const run = await runLabs({ ...LABS_ENV, DOCKER_HOST: engine.host }, filters, cancel.signal);
+    const run = await runLabs({ ...LABS_ENV, ...engine.env }, filters, cancel.signal);
     timings.push(["labs", run.seconds]);
     say(`${name}: labs in ${run.seconds.toFixed(1)} s`);
     return { name, run, timings };

@@ -113,7 +113,7 @@ describe("Section 3.1.2: the development flow", { timeout: 180_000 }, () => {
     await using remote = await disposableName(`${repository}:1.0`);
     await seededBase(account);
     const pushed = await push(remote.ref, account);
-    const { body } = await registryGet(registry.address, "/v2/_catalog", account);
+    const { body } = await registryGet("/v2/_catalog", account);
     const repositories = (body as { repositories: string[] }).repositories;
     expect(repositories.filter((name) => name.startsWith(`${user}/`))).toEqual([`${user}/visits`]);
     await docker.getImage(remote.ref).remove();

@@ -107,7 +107,7 @@ describe("Lab 3.2.1: image commands", { timeout: 180_000 }, () => {
     expect(remoteRef).toBe(`${address}/library/debian:latest`);
     const pulled = await pullImage(remoteRef!, users.pull);
     await using remote = await disposableName(remoteRef!);
-    const manifest = await registryGet(address, "/v2/library/debian/manifests/latest", users.pull);
+    const manifest = await registryGet("/v2/library/debian/manifests/latest", users.pull);
     const { RepoDigests, Id } = await docker.getImage(remote.ref).inspect();
     expect(pulled).toMatch(/^sha256:[a-f0-9]{64}$/);
     expect(manifest.headers["docker-content-digest"]).toBe(pulled);
@@ -276,9 +276,9 @@ describe("Lab 3.2.1: image commands", { timeout: 180_000 }, () => {
     expect(stored?.username === account.username && stored.password === account.password, "the auths entry").toBe(true);
 
     const pushed = await push(local.ref, await fromClient());
-    const { body: catalog } = await registryGet(address, "/v2/_catalog", account);
+    const { body: catalog } = await registryGet("/v2/_catalog", account);
     expect((catalog as { repositories: string[] }).repositories).toContain(`${user}/httpd`);
-    expect((await registryGet(address, "/v2/_catalog", null)).status).toBe(401);
+    expect((await registryGet("/v2/_catalog", null)).status).toBe(401);
 
     await docker.getImage(local.ref).remove();
     const pulled = await pullImage(local.ref, await fromClient());
@@ -326,7 +326,7 @@ describe("Lab 3.2.1: image commands", { timeout: 180_000 }, () => {
 
     // The run's own index, over two repositories this step pushes. Each image describes itself in a label; the index
     // lists an official repository, library/<name>, as <name> marked official, as Docker Hub does.
-    const address = indexAddress(await index.started);
+    const address = await indexAddress(await index.started);
     await using built = new AsyncDisposableStack();
     const pushAs = async (repository: string, listedAs: string, official: boolean): Promise<Found> => {
       const description = `${httpd.ref} pushed to ${registry.address}/${repository} by Lab 3.2.1`;

@@ -7,7 +7,7 @@ import { request } from "undici";
 import { describe, expect, test } from "vitest";
 import { openBrowser } from "../helpers/lab/browser.ts";
 import { httpAnswers, LabContainer, LOOPBACK, nameForRun } from "../helpers/lab/containers.ts";
-import { dockerApi } from "../helpers/lab/engine.ts";
+import { dockerApi, labEngine } from "../helpers/lab/engine.ts";
 import { evidenceFile } from "../helpers/lab/evidence.ts";
 import { labImage, normalizeReference } from "../helpers/lab/images.ts";
 import { publish } from "../helpers/lab/ports.ts";
@@ -181,9 +181,9 @@ describe("Lab 3-3: nginx web server", { timeout: 60_000 }, () => {
     expect(info.Image).toBe(image.id);
     expect(info.Config).toMatchObject({ AttachStdin: false, AttachStdout: false, Tty: false, OpenStdin: false });
     expect(info.NetworkSettings.Ports["80/tcp"]).toEqual([
-      { HostIp: LOOPBACK, HostPort: String(webserver.getMappedPort(80)) },
+      { HostIp: labEngine().publishAddress, HostPort: String(webserver.getMappedPort(80)) },
     ]);
-    await annotate(`published ${LOOPBACK}:${webserver.getMappedPort(80)} -> 80/tcp, detached`);
+    await annotate(`published ${labEngine().publishAddress}:${webserver.getMappedPort(80)} -> 80/tcp, detached`);
   });
 
   lab("curl -i http://localhost:8001/", async ({ webserver, annotate }) => {

@@ -4,6 +4,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { getContainerRuntimeClient } from "testcontainers";
 import { targetOf } from "./hosts.ts";
+import { isRemoteEndpoint, LOOPBACK } from "./reach.ts";
 
 // The one way into the engine for the whole suite: the client testcontainers builds, so that its discovery
 // (DOCKER_HOST, ~/.testcontainers.properties, rootless and Docker Desktop sockets, TLS) is the suite's too.
@@ -75,6 +76,9 @@ async function discover(env: NodeJS.ProcessEnv): Promise<EngineClient> {
         `Start that engine, or unset ${named.where.split(" ")[0]} to use the default one.`,
     );
   }
+  // testcontainers' getHost() answers "localhost" for a local socket (which may resolve to ::1) or, inside a container,
+  // the bridge's gateway: the labs reach a local engine's published ports on 127.0.0.1 only.
+  if (!isRemoteEndpoint(named?.host ?? "")) env.TESTCONTAINERS_HOST_OVERRIDE ??= LOOPBACK;
   let client: EngineClient;
   try {
     client = await Promise.race([getContainerRuntimeClient(), timeout(PREFLIGHT_MS)]);

@@ -1,7 +1,11 @@
 import { endpointOf, type Docker } from "./client.ts";
+import { isRemoteEndpoint, publishAddressFor } from "./reach.ts";
 
 export interface Engine {
   endpoint: string;
+  remote: boolean;
+  // Where the runner reaches the ports the run publishes (see reach.ts).
+  publishAddress: string;
   version: string;
   apiVersion: string;
   minApiVersion: string;
@@ -20,8 +24,11 @@ export async function engineFacts(docker: Docker): Promise<Engine> {
   const [version, info] = await Promise.all([docker.version(), docker.info()]);
   const driverStatus: [string, string][] = info.DriverStatus ?? [];
   const containerdStore = driverStatus.some(([, value]) => /io\.containerd\.snapshotter/.test(value));
+  const endpoint = endpointOf(docker);
   return {
-    endpoint: endpointOf(docker),
+    endpoint,
+    remote: isRemoteEndpoint(endpoint),
+    publishAddress: await publishAddressFor(endpoint),
     version: version.Version,
     apiVersion: version.ApiVersion,
     minApiVersion: (version as { MinAPIVersion?: string }).MinAPIVersion ?? "",

@@ -13,8 +13,9 @@ export function runRegistry(): RunRegistry {
   return registry;
 }
 
-export async function registryGet(address: string, path: string, credentials: Credentials | null) {
-  const response = await request(`http://${address}${path}`, {
+// The registry's API as the runner reaches it (RunRegistry.apiAddress), not as the engine names it.
+export async function registryGet(path: string, credentials: Credentials | null) {
+  const response = await request(`http://${runRegistry().apiAddress}${path}`, {
     method: path.includes("/manifests/") ? "HEAD" : "GET",
     headers: {
       ...(credentials ? { authorization: basicAuthorization(credentials) } : {}),
@@ -33,7 +34,7 @@ export async function seededBase(credentials: Credentials): Promise<string | und
   if (!base) return undefined;
   const [repository, tag] = base.split(":");
   await expect
-    .poll(async () => (await registryGet(address, `/v2/${repository}/manifests/${tag}`, credentials)).status, {
+    .poll(async () => (await registryGet(`/v2/${repository}/manifests/${tag}`, credentials)).status, {
       timeout: 120_000,
       interval: 250,
       message: `${base} pushed to the run's registry by the run's setup`,

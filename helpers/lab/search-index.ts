@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import { STAND_IN_LABELS } from "../catalogue/entries.ts";
+import { alsoOnEngineLoopback, publishedPort } from "../run/containers.ts";
 import { LabContainer, LOOPBACK } from "./containers.ts";
 import { labImage } from "./images.ts";
 import { runRegistry } from "./registry.ts";
@@ -13,7 +14,7 @@ const SCRIPT = readFileSync(new URL("search-index.py", import.meta.url), "utf8")
 // on the engine's loopback, as it does the registry, wherever the engine runs. Its label says what it stands in for.
 export function searchIndex() {
   const { internal } = runRegistry();
-  return new LabContainer(labImage("python:3.9-slim-bullseye").ref)
+  return alsoOnEngineLoopback(new LabContainer(labImage("python:3.9-slim-bullseye").ref))
     .withNetworkMode(internal.network)
     .withExposedPorts(PORT)
     .withEnvironment({ INDEX_REGISTRY: `http://${internal.address}`, INDEX_PORT: String(PORT) })
@@ -24,4 +25,5 @@ export function searchIndex() {
 }
 
 // The index's name in a search term and in `docker login`, as the engine reaches it.
-export const indexAddress = (index: StartedTestContainer) => `${LOOPBACK}:${index.getMappedPort(PORT)}`;
+export const indexAddress = async (index: StartedTestContainer) =>
+  `${LOOPBACK}:${await publishedPort(index.getId(), PORT, LOOPBACK)}`;

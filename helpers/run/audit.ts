@@ -1,5 +1,5 @@
 import type { Docker } from "../engine/client.ts";
-import { LOOPBACK } from "./containers.ts";
+import { LOOPBACK, publishAddress } from "./containers.ts";
 import { RUN_LABEL } from "./identity.ts";
 import { removeRunResources } from "./ownership.ts";
 
@@ -8,7 +8,7 @@ export interface RunAudit {
 }
 
 // Follows the engine's events for the run's own containers: the book's `-p` publishes on every interface, so every
-// port is checked for loopback; an image's VOLUME gives a container an unlabelled anonymous volume, so the run notes
+// port is checked for the run's publish address (loopback where the engine is local); an image's VOLUME gives a container an unlabelled anonymous volume, so the run notes
 // the ones it saw mounted in its own containers, and only those are its to remove.
 export async function startRunAudit(
   docker: Docker,
@@ -16,6 +16,7 @@ export async function startRunAudit(
   onEngineLost: (error: Error) => void,
 ): Promise<RunAudit> {
   const violations: string[] = [];
+  const allowed = new Set([LOOPBACK, await publishAddress()]);
   const ownVolumes = new Set<string>();
   const filters = JSON.stringify({ type: ["container"], event: ["create", "start"], label: [`${RUN_LABEL}=${runId}`] });
   const events = (await docker.getEvents({ filters })) as NodeJS.ReadableStream & { destroy(): void };
@@ -39,7 +40,7 @@ export async function startRunAudit(
       if (Action !== "start") continue;
       for (const [port, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
         for (const { HostIp, HostPort } of bindings ?? []) {
-          if (HostIp !== LOOPBACK) violations.push(`${info.Name.slice(1)} publishes ${port} on ${HostIp}:${HostPort}`);
+          if (!allowed.has(HostIp)) violations.push(`${info.Name.slice(1)} publishes ${port} on ${HostIp}:${HostPort}`);
         }
       }
     }

@@ -6,7 +6,7 @@ import { dockerApi } from "../engine/client.ts";
 import { engineMessage } from "../engine/errors.ts";
 import { unlessEngineLost } from "../engine/lost.ts";
 import { push, servedDigest, type Credentials } from "../engine/transfer.ts";
-import { containerOfRun, LOOPBACK } from "./containers.ts";
+import { alsoOnEngineLoopback, containerOfRun, LOOPBACK, publishAddress, publishedPort } from "./containers.ts";
 import { labelsFor } from "./identity.ts";
 import { newSecret } from "./secrets.ts";
 
@@ -15,7 +15,10 @@ export const REGISTRY_USERS = ["pull", "login", "visits", "search"] as const;
 export type RegistryUser = (typeof REGISTRY_USERS)[number];
 
 export interface RunRegistry {
+  // Where the engine pushes and pulls (its own loopback, which it trusts over plain HTTP): the name in image references.
   address: string;
+  // Where the runner asks the registry's API: the same where the engine is local.
+  apiAddress: string;
   users: Record<RegistryUser, Credentials>;
   // "repository:tag" of the base image the run's setup pushes there, where no registry serves it by its own name.
   base?: string;
@@ -42,7 +45,11 @@ const SEEDED_BASE = "library/debian:latest";
 // The engine pushes it under a tag of the setup's own, and only once that tag is untagged again does the registry get
 // `latest`, copied from it: a lab that sees `latest` never pulls while the setup still works on the same local name
 // (a pull racing the untag of its own reference hung Docker 20.10 for minutes).
-async function seed(address: string, credentials: Credentials, baseRef: string): Promise<void> {
+async function seed(
+  { address, apiAddress }: Pick<RunRegistry, "address" | "apiAddress">,
+  credentials: Credentials,
+  baseRef: string,
+): Promise<void> {
   const docker = await dockerApi();
   const [repository, tag] = SEEDED_BASE.split(":") as [string, string];
   const [stagingRepository, stagingTag] = [`${address}/${repository}`, "setup"];
@@ -57,7 +64,7 @@ async function seed(address: string, credentials: Credentials, baseRef: string):
       .catch(() => undefined);
   }
   const authorization = basicAuthorization(credentials);
-  const manifests = `http://${address}/v2/${repository}/manifests`;
+  const manifests = `http://${apiAddress}/v2/${repository}/manifests`;
   const staged = await request(`${manifests}/${stagingTag}`, { headers: { authorization, accept: MANIFEST_TYPES } });
   if (staged.statusCode !== 200) throw new Error(`the registry answered ${staged.statusCode} for ${staging}`);
   const copied = await request(`${manifests}/${tag}`, {
@@ -81,7 +88,7 @@ export async function startRunRegistry(image: string, runId: string, baseRef: st
   const name = `labs-registry-${runId}`;
   const network = await (await dockerApi()).createNetwork({ Name: name, Labels: labelsFor(runId) });
   const [container, served] = await Promise.all([
-    new (containerOfRun(runId))(image)
+    alsoOnEngineLoopback(new (containerOfRun(runId))(image))
       .withName(name)
       .withNetworkMode(name)
       .withExposedPorts(5000)
@@ -95,18 +102,21 @@ export async function startRunRegistry(image: string, runId: string, baseRef: st
       .start(),
     baseRef && servedDigest(baseRef),
   ]);
-  const address = `${LOOPBACK}:${container.getMappedPort(5000)}`;
+  const portOn = (address: string) => publishedPort(container.getId(), 5000, address);
+  const address = `${LOOPBACK}:${await portOn(LOOPBACK)}`;
+  const apiAddress = `${await publishAddress()}:${await portOn(await publishAddress())}`;
   const users = Object.fromEntries(
     accounts.map(({ role, username, password }) => [role, { username, password, serveraddress: address }]),
   ) as Record<RegistryUser, Credentials>;
   const base = baseRef && !served ? SEEDED_BASE : undefined;
   const seeding = base
-    ? seed(address, users.pull, baseRef!).catch((error: unknown) =>
+    ? seed({ address, apiAddress }, users.pull, baseRef!).catch((error: unknown) =>
         console.error(`registry: pushing ${baseRef} to the run's registry failed: ${engineMessage(error)}`),
       )
     : Promise.resolve();
   const registry: RunRegistry = {
     address,
+    apiAddress,
     users,
     ...(base ? { base } : {}),
     internal: { network: name, address: `${name}:5000` },

@@ -5,8 +5,8 @@
 import { catalogueEntry } from "../catalogue/entries.ts";
 import { parseReference } from "../catalogue/reference.ts";
 import { dockerApi } from "../engine/client.ts";
-import { privateEngineNames, startPrivateEngine, stopPrivateEngine } from "../../scripts/private-engine.ts";
-import type { EngineKind } from "../../scripts/private-engine.ts";
+import { privateEngineNames, startPrivateEngine, stopPrivateEngine } from "../private-engines/engine.ts";
+import type { EngineKind } from "../private-engines/engine.ts";
 import { pushToMirror, type MirrorCopy } from "./mirror-push.ts";
 import { startMirrorRegistry } from "./mirror-registry.ts";
 

@@ -6,7 +6,7 @@ import { buildMissingStandIns, officialAvailability } from "../catalogue/auto.ts
 import { imagesOfSelectedSpecs } from "../catalogue/selection.ts";
 import { imageMapFrom, imageSourceFrom, labPlatform } from "../catalogue/settings.ts";
 import { dockerApi, EngineUnreachable } from "../engine/client.ts";
-import { describeEngine, engineFacts } from "../engine/facts.ts";
+import { describeEngine, engineFacts, type Engine } from "../engine/facts.ts";
 import { assertBookPortsFree } from "../run/ports.ts";
 import { startRunAudit, type RunAudit } from "../run/audit.ts";
 import { newRunId } from "../run/identity.ts";
@@ -29,11 +29,12 @@ function disableRyukWithoutDockerHub(source: string, selected: StandIn[], unavai
 export default async function setup(project: TestProject) {
   const runId = newRunId();
   let audit: RunAudit;
+  let engine: Engine;
   let registry: Awaited<ReturnType<typeof startRunRegistry>> | undefined;
   try {
     const docker = await dockerApi();
-    const engine = await engineFacts(docker);
-    await assertBookPortsFree();
+    engine = await engineFacts(docker);
+    if (!engine.remote) await assertBookPortsFree();
     const [source, map, platform] = [imageSourceFrom(), imageMapFrom(), labPlatform()];
     const selected = await imagesOfSelectedSpecs(project);
     const unavailable = source === "auto" ? await officialAvailability(docker, selected) : new Map<string, string>();
@@ -88,6 +89,7 @@ export default async function setup(project: TestProject) {
     await registry?.stop();
     const problems = await audit.finish();
     if (problems.length > 0) throw new Error(problems.join("\n"));
-    console.log(`teardown: nothing of run ${runId} is left on the engine; every published port was on 127.0.0.1`);
+    const on = engine.remote ? `${engine.publishAddress} (or the engine's own 127.0.0.1)` : engine.publishAddress;
+    console.log(`teardown: nothing of run ${runId} is left on the engine; every published port was on ${on}`);
   };
 }

@@ -1,8 +1,11 @@
-import { afterAll, beforeEach } from "vitest";
+import { afterAll, beforeEach, inject } from "vitest";
 import { isEngineLost } from "../engine/lost.ts";
 import { describeImage } from "../catalogue/plan.ts";
 import { usedImages } from "../lab/images.ts";
 import { containerLogsSince } from "../run/logs.ts";
+
+// What testcontainers' getHost() answers, before a lab starts its first container: the address the run publishes on.
+process.env.TESTCONTAINERS_HOST_OVERRIDE ??= inject("engine").publishAddress;
 
 // A worker runs several files in turn (isolate: false), and the set is the worker's: each file reports its own.
 afterAll(({}, file) => {

@@ -12,7 +12,6 @@ export function labsProject(name: string, include: string[]): TestProjectInlineC
       include,
       globalSetup: ["helpers/vitest/global-setup.ts"],
       setupFiles: ["helpers/vitest/lab-setup.ts"],
-      env: { TESTCONTAINERS_HOST_OVERRIDE: "127.0.0.1" },
       pool: "threads",
       // A fresh worker per file imported testcontainers, undici and the helpers again for each of the seven files:
       // ~5 s of the run's CPU on 2 cores. The labs keep no state between files but the images each file used.

@@ -1,6 +1,6 @@
 // Private engines are named `<prefix>-<owner pid>-…`: an engine whose owner was killed (SIGKILL, a lost terminal)
 // is still up, and only its name says whose it was. Another live run's engines are never touched.
-import { privateEngineNames, stopPrivateEngine } from "../private-engine.ts";
+import { privateEngineNames, stopPrivateEngine } from "../../helpers/private-engines/engine.ts";
 
 function alive(pid: number): boolean {
   try {

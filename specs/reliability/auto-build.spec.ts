@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { npmCommand, startChildRun } from "../../helpers/self-test/child-run.ts";
-import { startPrivateEngine } from "../../scripts/private-engine.ts";
+import { startPrivateEngine } from "../../helpers/private-engines/engine.ts";
 
 // What building a stand-in needs (debootstrap finds Debian's archive itself when apt's sources name none); a machine
 // without it fails this spec with the reason rather than skip it.

@@ -2,10 +2,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dockerApi, endpointOf } from "../../helpers/engine/client.ts";
+import { dockerApi } from "../../helpers/engine/client.ts";
 import { RUN_LINE } from "../../helpers/run/identity.ts";
 import { startChildRun, vitestCommand } from "../../helpers/self-test/child-run.ts";
-import { copyImages, startPrivateEngine, type PrivateEngine } from "../../scripts/private-engine.ts";
+import { copyImages, startPrivateEngine, type PrivateEngine } from "../../helpers/private-engines/engine.ts";
 
 const NGINX_LAB = vitestCommand("--project", "labs", "specs/lab-3-3-nginx.spec.ts");
 const withoutDockerHost = () => {
@@ -25,7 +25,7 @@ describe("The engine is found the way testcontainers finds it", { timeout: 240_0
   let engine: PrivateEngine;
   beforeAll(async () => {
     engine = await startPrivateEngine({ name: `discovery-${process.pid}`, engine: "docker20", quiet: true });
-    await copyImages(endpointOf(await dockerApi()), engine.host, ["labs-stand-in/nginx:1.18"]);
+    await copyImages(await dockerApi(), engine.docker, ["labs-stand-in/nginx:1.18"]);
   });
   afterAll(() => engine?.stop());
 

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dockerApi, endpointOf } from "../../helpers/engine/client.ts";
+import { dockerApi } from "../../helpers/engine/client.ts";
 import { RUN_LINE } from "../../helpers/run/identity.ts";
 import { engineLeftovers, guardianExited, startChildRun, vitestCommand } from "../../helpers/self-test/child-run.ts";
-import { copyImages, startPrivateEngine, type PrivateEngine } from "../../scripts/private-engine.ts";
+import { copyImages, startPrivateEngine, type PrivateEngine } from "../../helpers/private-engines/engine.ts";
 
 const LABS = ["specs/lab-3-2-2-containers.spec.ts", "specs/lab-3-3-nginx.spec.ts"];
 const IMAGES = ["labs-stand-in/debian:bullseye", "labs-stand-in/python:3.9", "labs-stand-in/nginx:1.18"];
@@ -42,7 +42,7 @@ describe("An engine that goes away mid-run", { timeout: 300_000 }, () => {
   let engine: PrivateEngine;
   beforeAll(async () => {
     engine = await startPrivateEngine({ name: `restart-${process.pid}`, engine: "docker20", quiet: true });
-    await copyImages(endpointOf(await dockerApi()), engine.host, IMAGES);
+    await copyImages(await dockerApi(), engine.docker, IMAGES);
   });
   afterAll(() => engine?.stop());
 

@@ -131,19 +131,22 @@ export function unmountUnder(roots: string[]): void {
   }
 }
 
-/** Puts `bridge` on the first /24 of a 10.x.0.0/16 that no route uses yet; returns the /16 for the engine's networks. */
-export function addNetwork(bridge: string, seed: number, rule: string): string {
+/** The first 10.x.0.0/16 that no route of the machine uses yet, searched from `seed`: an engine's own address range. */
+export function freeNetwork(seed: number): string {
   const routes = execFileSync("ip", ["-4", "route", "show", "table", "all"], { encoding: "utf8" });
   const free = (n: number) => !new RegExp(`\\b10\\.${n}\\.`).test(routes);
   const n = Array.from({ length: 200 }, (_, i) => 16 + ((seed + i) % 200)).find(free);
   if (n === undefined) throw new Error("no free 10.x.0.0/16 left for a private engine");
+  return `10.${n}.0.0/16`;
+}
+
+/** Puts `bridge` on the first /24 of `net`, and lets the engine's containers reach each other through FORWARD. */
+export function addNetwork(bridge: string, net: string, rule: string): void {
   execFileSync("ip", ["link", "add", bridge, "type", "bridge"]);
-  execFileSync("ip", ["addr", "add", `10.${n}.0.1/24`, "dev", bridge]);
+  execFileSync("ip", ["addr", "add", `${net.replace(/0\.0\/16$/, "")}0.1/24`, "dev", bridge]);
   execFileSync("ip", ["link", "set", bridge, "up"]);
   // br_netfilter sends bridged frames through FORWARD, whose policy the default engine set to DROP.
-  const net = `10.${n}.0.0/16`;
   execFileSync("iptables", ["-A", "FORWARD", "-s", net, "-d", net, "-m", "comment", "--comment", rule, "-j", "ACCEPT"]);
-  return net;
 }
 
 export function removeNetwork(bridge: string, rule: string): void {

@@ -1,0 +1,194 @@
+// A private Docker engine (20.10 or 28) beside the machine's default one, without disturbing it: a socket, data root,
+// exec root, managed containerd, bridge, address pool and cgroup subtree of its own. Or, with `remote`, the same engine
+// in a network namespace of its own, reached only over tcp:// with TLS, as a reader's engine on another machine.
+// What it needs of the machine is in machine.ts and remote.ts; scripts/private-engine.ts is its command line.
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { imageArchive } from "../engine/archive.ts";
+import type { Docker } from "../engine/client.ts";
+import { dockerApiAt, engineAnswers, type EngineAddress } from "../engine/hosts.ts";
+import { followProgress } from "../engine/progress.ts";
+import { addNetwork, cgroupPids, DOCKER28_DIR, ensureDocker28, freeNetwork, PIDS_TREE } from "./machine.ts";
+import { removeCgroups, removeNetwork, unmountUnder } from "./machine.ts";
+import { addRemoteHost, removeRemoteHost } from "./remote.ts";
+
+export type EngineKind = "docker20" | "docker28";
+export interface EngineOptions {
+  name: string;
+  engine: EngineKind;
+  containerdStore?: boolean;
+  // Docker 29.0–29.2 refuse clients below API 1.44; Docker 28 raises its floor the same way when told to.
+  minApiVersion?: string;
+  // In a network namespace of its own, reached over tcp:// with TLS: an engine on another machine.
+  remote?: boolean;
+  registryMirror?: string;
+  quiet?: boolean;
+}
+export interface PrivateEngine extends AsyncDisposable {
+  name: string;
+  // DOCKER_HOST, and for a remote engine DOCKER_TLS_VERIFY and DOCKER_CERT_PATH: what a run on it needs.
+  env: EngineAddress;
+  host: string;
+  docker: Docker;
+  dataRoot: string;
+  pid: number;
+  stop(): Promise<void>;
+  /** SIGTERM is a restart (running requests finish); SIGKILL a crash (every connection drops at once). */
+  interrupt(downFor: number | (() => Promise<unknown>), signal?: NodeJS.Signals): Promise<void>;
+}
+
+const RUN_DIRS = "/run/labs-engines";
+
+/** The engines started and not yet stopped, by name: a killed owner leaves its engine running. */
+export function privateEngineNames(): string[] {
+  return existsSync(RUN_DIRS) ? readdirSync(RUN_DIRS) : [];
+}
+
+/** What a run on engine `name` needs in its environment, as the engine's start wrote it. */
+export function privateEngineEnv(name: string): EngineAddress {
+  return JSON.parse(readFileSync(`${layout(name).run}/env.json`, "utf8")) as EngineAddress;
+}
+
+function layout(name: string) {
+  if (!/^[a-z0-9][a-z0-9_-]{0,31}$/.test(name)) throw new Error(`engine name "${name}": use 1-32 of a-z 0-9 _ -`);
+  const run = `${RUN_DIRS}/${name}`;
+  const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
+  return {
+    run,
+    socket: `${run}/docker.sock`,
+    dataRoot: `/var/lib/labs-engines/${name}`,
+    bridge: `labs-${hash}`, // interface names end at 15 characters, engine names may not
+    veth: `lr${hash}`,
+    netns: `labs-${name}`,
+    seed: parseInt(hash, 16),
+    cgroup: `labs-engines/${name}`,
+    rule: `labs-engine:${name}`,
+  };
+}
+
+const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
+
+export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngine> {
+  const p = layout(o.name);
+  if (existsSync(p.socket) && (await engineAnswers({ DOCKER_HOST: `unix://${p.socket}` }, 2000)))
+    throw new Error(`engine ${o.name} already answers on ${p.socket}: stop it first`);
+  if (o.engine === "docker20" && o.containerdStore) throw new Error("docker20 has no containerd image store");
+  // dockerd starts a containerd of its own only when none listens at the system's default address.
+  if (existsSync("/run/containerd/containerd.sock"))
+    throw new Error("a system containerd runs: engines would share it");
+  if (o.engine === "docker28") ensureDocker28(o.quiet);
+  await stopPrivateEngine(o.name, true); // what a killed run left
+  const started = performance.now();
+  const pool = freeNetwork(p.seed);
+  mkdirSync(p.dataRoot, { recursive: true });
+  mkdirSync(`${p.run}/exec`, { recursive: true });
+  mkdirSync(`${PIDS_TREE}/${p.cgroup}/daemon`, { recursive: true });
+  // A remote engine owns its namespace's firewall and bridge; a local one shares the machine's with the default engine.
+  const remote = o.remote ? addRemoteHost(p.netns, p.veth, pool, p.run) : undefined;
+  if (!remote) addNetwork(p.bridge, pool, p.rule);
+  const config = {
+    features: { "containerd-snapshotter": Boolean(o.containerdStore) },
+    "registry-mirrors": o.registryMirror ? [o.registryMirror] : [],
+    ...(remote ? {} : { "default-address-pools": [{ base: pool, size: 24 }] }),
+    // Restarting with address pools and without live-restore, dockerd deletes the host's docker0 whatever --bridge
+    // says: the default engine's bridge, under its running containers.
+    "live-restore": true,
+  };
+  writeFileSync(`${p.run}/daemon.json`, JSON.stringify(config, null, 2));
+  const bin = o.engine === "docker28" ? DOCKER28_DIR : "/usr/sbin";
+  const args = [
+    ...["--config-file", `${p.run}/daemon.json`, "--pidfile", `${p.run}/docker.pid`, "--host", `unix://${p.socket}`],
+    ...["--data-root", p.dataRoot, "--exec-root", `${p.run}/exec`, "--userland-proxy-path", `${bin}/docker-proxy`],
+    // The default engine owns the machine's DOCKER chains: two engines writing them would undo each other's rules.
+    ...(remote?.serverTls ?? ["--bridge", p.bridge, "--iptables=false", "--ip6tables=false"]),
+    // Not the default engine's /docker, so that neither engine (nor a cAdvisor) takes the other's containers for its own.
+    ...["--cgroup-parent", `/${p.cgroup}`],
+  ];
+  // Joining the cgroup before exec puts dockerd and all it spawns (containerd, shims, proxies) where stop finds them.
+  const joinCgroup = ['echo $$ > "$0" && exec "$@"', `${PIDS_TREE}/${p.cgroup}/daemon/cgroup.procs`];
+  // dockerd finds containerd, the shim and runc on its PATH.
+  const env = {
+    ...process.env,
+    PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+    ...(o.minApiVersion ? { DOCKER_MIN_API_VERSION: o.minApiVersion } : {}),
+  };
+  // A remote engine's host has its socket too, as any Docker host does: what runs there (cAdvisor) mounts it, and
+  // testcontainers is told where it is the way a user would tell it.
+  const clientEnv = remote
+    ? { ...remote.clientEnv, TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE: p.socket }
+    : { DOCKER_HOST: `unix://${p.socket}` };
+  writeFileSync(`${p.run}/env.json`, JSON.stringify(clientEnv));
+  const launch = async () => {
+    const log = openSync(`${p.run}/dockerd.log`, "a");
+    const [command, ...prefix] = [...(remote?.nsenter ?? []), "sh", "-c", ...joinCgroup, `${bin}/dockerd`, ...args];
+    const child = spawn(command!, prefix, { detached: true, stdio: ["ignore", log, log], env });
+    child.unref();
+    closeSync(log);
+    for (const deadline = Date.now() + 60_000; !(await engineAnswers(clientEnv, 2000)); await sleep(100)) {
+      if (child.exitCode === null && Date.now() < deadline) continue;
+      console.error(readFileSync(`${p.run}/dockerd.log`, "utf8").trimEnd().split("\n").slice(-20).join("\n"));
+      const why = child.exitCode === null ? "did not answer a ping within 60 s" : `exited with ${child.exitCode}`;
+      await stopPrivateEngine(o.name, true);
+      throw new Error(`${o.engine} engine ${o.name} ${why} (the last lines of its log are above)`);
+    }
+    return child;
+  };
+  const child = await launch();
+  if (!o.quiet) console.error(`${o.name}: ${o.engine} answers on ${clientEnv.DOCKER_HOST} after ${seconds(started)}`);
+  const stop = () => stopPrivateEngine(o.name, o.quiet);
+  // A restart or a crash as a user meets it: dockerd goes away for a while, then comes back on the same data.
+  // Down for a time, or until `downFor` resolves: a spec that needs its run to end before the engine returns says so.
+  const interrupt = async (downFor: number | (() => Promise<unknown>), signal: NodeJS.Signals = "SIGTERM") => {
+    const pid = Number(readFileSync(`${p.run}/docker.pid`, "utf8"));
+    process.kill(pid, signal);
+    while (cgroupPids(p.cgroup).includes(pid)) await sleep(50);
+    await (typeof downFor === "number" ? sleep(downFor) : downFor());
+    await launch();
+  };
+  return {
+    name: o.name,
+    env: clientEnv,
+    host: clientEnv.DOCKER_HOST,
+    docker: dockerApiAt(clientEnv),
+    dataRoot: p.dataRoot,
+    pid: child.pid!,
+    stop,
+    interrupt,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+/** Stops engine `name` (SIGTERM; SIGKILL for all it spawned after 30 s) and removes all it left: mounts, bridges, data. */
+export async function stopPrivateEngine(name: string, quiet = false): Promise<void> {
+  const p = layout(name);
+  const started = performance.now();
+  const pid = Number(existsSync(`${p.run}/docker.pid`) && readFileSync(`${p.run}/docker.pid`, "utf8"));
+  // A stale pidfile may name a recycled pid: only a process in the engine's cgroup is its dockerd.
+  if (pid && cgroupPids(p.cgroup).includes(pid)) process.kill(pid, "SIGTERM");
+  for (const end = Date.now() + 30_000; cgroupPids(p.cgroup).includes(pid) && Date.now() < end;) await sleep(100);
+  for (let left = cgroupPids(p.cgroup), tries = 0; left.length; await sleep(100), left = cgroupPids(p.cgroup)) {
+    if (++tries > 100) throw new Error(`engine ${name}: processes ${left.join(" ")} survive SIGKILL`);
+    for (const stray of left) spawnSync("kill", ["-KILL", String(stray)]);
+  }
+  unmountUnder([p.run, p.dataRoot]);
+  removeNetwork(p.bridge, p.rule);
+  removeRemoteHost(p.netns, p.veth);
+  rmSync(p.dataRoot, { recursive: true, force: true });
+  rmSync(p.run, { recursive: true, force: true });
+  removeCgroups(p.cgroup);
+  if (!quiet) console.error(`${name}: stopped and removed in ${seconds(started)}`);
+}
+
+/** Streams one engine's image archive into another engine: no registry can be pulled from here. */
+export async function copyImages(from: Docker, to: Docker, refs: string[]): Promise<void> {
+  if (!refs.length) throw new Error("copyImages: name at least one image");
+  try {
+    // One archive for all refs, as `docker save a b` makes it: their shared layers travel once.
+    const archive = await imageArchive(from, refs);
+    await followProgress(to, (await to.loadImage(archive, { quiet: true })) as NodeJS.ReadableStream);
+  } catch (error) {
+    throw new Error(`copying ${refs.join(" ")} failed: ${(error as Error).message}`, { cause: error });
+  }
+}
