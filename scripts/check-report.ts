@@ -1,5 +1,5 @@
 // Checks the report folder a `npm run labs` run wrote against the steps vitest itself recorded: a section per lab, a row
-// per step, no failed row, every "not applicable" row under the one rule (a named image label or engine fact and its
+// per step, no failed row, every "not applicable" row under the one rule (a named image label, engine fact or runner fact and its
 // upstream reason), JUnit XML with every step, and the kept evidence files.
 // `node scripts/check-report.ts [reports/<run>]` (default: reports/latest).
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -44,7 +44,9 @@ for (const { name, file } of steps) {
   else if (result === "not applicable") {
     const reason = observed.split("<br>").find((line) => line.startsWith("not applicable"));
     if (!reason || !NOT_APPLICABLE.test(reason.replaceAll("\\|", "|")))
-      problems.push(`"${title}" is not applicable without a named image label or engine fact: ${observed}`);
+      problems.push(
+        `"${title}" is not applicable without a named image label, engine fact or runner fact: ${observed}`,
+      );
     else notVerified.push(`${lab} > ${title}: ${reason}`);
   } else if (result !== "passed") problems.push(`"${title}" has result "${result}"`);
 }
