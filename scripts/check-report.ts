@@ -1,17 +1,27 @@
 // Checks the report folder a `npm run labs` run wrote against the steps vitest itself recorded: a section per lab, a row
-// per step, no failed row, every "not applicable" row under the one rule (a named image label, engine fact or runner fact and its
-// upstream reason), JUnit XML with every step, and the kept evidence files.
-// `node scripts/check-report.ts [reports/<run>]` (default: reports/latest).
+// per step, no failed row, every "not applicable" row under the one rule (a named image label, engine fact or runner
+// fact and its upstream reason), JUnit XML with every step, and the kept evidence files.
+// `node scripts/check-report.ts [reports/<run>]` (default: the folder reports/latest.txt names).
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { NOT_APPLICABLE } from "../helpers/lab/applicability.ts";
+import { LATEST } from "../helpers/vitest/lab-report.ts";
 
 const EVIDENCE = [
   "lab-3-3-nginx-welcome.png",
   "lab-3-2-cadvisor-workload-cpu.svg",
   "lab-3-2-cadvisor-workload-cpu.png",
 ];
-const dir = process.argv[2] ?? join("reports", "latest");
+const latest = () => {
+  if (!existsSync(LATEST)) {
+    console.error(
+      `report check failed: ${LATEST} is missing; run the labs first (npm run labs) or name a report folder`,
+    );
+    process.exit(1);
+  }
+  return join("reports", readFileSync(LATEST, "utf8").trim());
+};
+const dir = process.argv[2] ?? latest();
 const problems: string[] = [];
 const read = (file: string) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), "utf8") : "");
 const [report, junit] = [read("report.md"), read("junit.xml")];
