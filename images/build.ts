@@ -3,7 +3,7 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { CATALOGUE, STAND_IN_BASE, STAND_IN_LABELS, type StandIn } from "../helpers/catalogue/entries.ts";
-import { dockerApi, type Docker } from "../helpers/engine/client.ts";
+import { engineClient, type Docker } from "../helpers/engine/client.ts";
 import { engineFacts } from "../helpers/engine/facts.ts";
 import { importedBaseId } from "./base.ts";
 import { BuildFailed, imageBuiltFrom, removeIfUntagged } from "./engine-build.ts";
@@ -86,8 +86,9 @@ async function main(): Promise<void> {
     console.log(`stand-ins: LABS_IMAGES=${process.env.LABS_IMAGES ?? "auto"}, so nothing is built before the labs`);
     return;
   }
-  const docker = await dockerApi();
-  const engine = await engineFacts(docker);
+  const client = await engineClient();
+  const docker = client.container.dockerode;
+  const engine = await engineFacts(client);
   console.log(`stand-ins: building on Docker ${engine.version} (${engine.os}/${engine.arch}) at ${engine.endpoint}`);
 
   const started = performance.now();

@@ -1,10 +1,11 @@
 // Checks the report folder a `npm run labs` run wrote against the steps vitest itself recorded: a section per lab, a row
-// per step, no failed row, every "not applicable" row under the one rule (a named image label or engine fact and its
-// upstream reason), JUnit XML with every step, and the kept evidence files.
-// `node scripts/check-report.ts [reports/<run>]` (default: reports/latest).
+// per step, no failed row, every "not applicable" row under the one rule (a named image label, engine fact or runner
+// fact and its upstream reason), JUnit XML with every step, and the kept evidence files.
+// `node scripts/check-report.ts [reports/<run>]` (default: the folder reports/latest.txt names).
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { NOT_APPLICABLE } from "../helpers/lab/applicability.ts";
+import { LATEST } from "../helpers/vitest/lab-report.ts";
 
 const EVIDENCE = [
   "lab-3-3-nginx-welcome.png",
@@ -13,7 +14,16 @@ const EVIDENCE = [
 ];
 // The labs, and the notes' commands that cannot be typed as printed (a section of its own, a row per command).
 const REPORTED = /(^|\/)(lab-[^/]+|notes-as-printed)\.spec\.ts$/;
-const dir = process.argv[2] ?? join("reports", "latest");
+const latest = () => {
+  if (!existsSync(LATEST)) {
+    console.error(
+      `report check failed: ${LATEST} is missing; run the labs first (npm run labs) or name a report folder`,
+    );
+    process.exit(1);
+  }
+  return join("reports", readFileSync(LATEST, "utf8").trim());
+};
+const dir = process.argv[2] ?? latest();
 const problems: string[] = [];
 const read = (file: string) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), "utf8") : "");
 const [report, junit] = [read("report.md"), read("junit.xml")];
@@ -46,7 +56,9 @@ for (const { name, file } of steps) {
   else if (result === "not applicable") {
     const reason = observed.split("<br>").find((line) => line.startsWith("not applicable"));
     if (!reason || !NOT_APPLICABLE.test(reason.replaceAll("\\|", "|")))
-      problems.push(`"${title}" is not applicable without a named image label or engine fact: ${observed}`);
+      problems.push(
+        `"${title}" is not applicable without a named image label, engine fact or runner fact: ${observed}`,
+      );
     else notVerified.push(`${lab} > ${title}: ${reason}`);
   } else if (result !== "passed") problems.push(`"${title}" has result "${result}"`);
 }

@@ -1,5 +1,5 @@
 import { writeFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { posix, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { Wait, type StartedTestContainer } from "testcontainers";
@@ -29,11 +29,14 @@ const cadvisorName = nameForRun("cadvisor");
 const workloadName = nameForRun("cadvisor-workload");
 
 // The book's paths are a default Docker's; cAdvisor reads the engine it runs on, wherever that keeps its socket and data.
+// The socket is mounted as the engine sees it, not as the runner reaches it: a Mac's ~/.docker/run/docker.sock
+// cannot be mounted into Docker Desktop's VM (docker/for-mac#6545), which serves /var/run/docker.sock itself. A
+// Windows runner spells that //var/run/docker.sock, as testcontainers mounts it into Ryuk.
 const BOOK_SOCKET = "/var/run/docker.sock";
-const socket = engine.endpoint.startsWith("unix://") ? engine.endpoint.slice("unix://".length) : BOOK_SOCKET;
+const socket = posix.normalize(engine.socketPath);
 const LAB_MOUNTS = [
   { source: "/", target: "/rootfs", mode: "ro" as const },
-  { source: dirname(socket), target: dirname(socket), mode: "rw" as const },
+  { source: posix.dirname(engine.socketPath), target: posix.dirname(socket), mode: "rw" as const },
   { source: "/sys", target: "/sys", mode: "ro" as const },
   { source: engine.dataRoot, target: engine.dataRoot, mode: "ro" as const },
 ];

@@ -1,14 +1,13 @@
-import { execFile } from "node:child_process";
-import { readdir, readFile, readlink } from "node:fs/promises";
-import { constants, userInfo } from "node:os";
-import { promisify } from "node:util";
+import { constants } from "node:os";
 import type { StartedTestContainer } from "testcontainers";
 import { request } from "undici";
 import { describe, expect, test } from "vitest";
+import { notApplicableOn } from "../helpers/lab/applicability.ts";
 import { openBrowser } from "../helpers/lab/browser.ts";
 import { httpAnswers, LabContainer, LOOPBACK, nameForRun } from "../helpers/lab/containers.ts";
-import { dockerApi, labEngine } from "../helpers/lab/engine.ts";
+import { dockerApi, labEngine, labRunner } from "../helpers/lab/engine.ts";
 import { evidenceFile } from "../helpers/lab/evidence.ts";
+import { hostListener } from "../helpers/lab/host-listener.ts";
 import { labImage, normalizeReference } from "../helpers/lab/images.ts";
 import { publish } from "../helpers/lab/ports.ts";
 import { startEarly } from "../helpers/lab/start-early.ts";
@@ -37,104 +36,6 @@ const lab = test
   .extend("stoppable", { scope: "file" }, ({ stoppableStart }) => stoppableStart.started);
 
 const pageUrl = (webserver: StartedTestContainer) => `http://${webserver.getHost()}:${webserver.getMappedPort(80)}/`;
-
-interface Forwarder {
-  listen?: string;
-  to?: string;
-  evidence: string;
-}
-
-// /proc/net/tcp writes 127.0.0.1:8001 as 0100007F:1F41; state 0A is LISTEN.
-async function listeningInode(address: string, port: number): Promise<string | undefined> {
-  const hex = address
-    .split(".")
-    .reverse()
-    .map((octet) => Number(octet).toString(16).padStart(2, "0"))
-    .join("");
-  const local = `${hex}:${port.toString(16).padStart(4, "0")}`.toUpperCase();
-  const rows = (await readFile("/proc/net/tcp", "utf8")).split("\n").map((line) => line.trim().split(/\s+/));
-  return rows.find((fields) => fields[1] === local && fields[3] === "0A")?.[9];
-}
-
-interface Process {
-  pid: string;
-  args: string[];
-}
-
-async function processes(): Promise<Process[]> {
-  const pids = (await readdir("/proc")).filter((entry) => /^\d+$/.test(entry));
-  const read = (pid: string) => readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
-  return Promise.all(pids.map(async (pid) => ({ pid, args: (await read(pid)).split("\0").filter(Boolean) })));
-}
-
-// Whether a process holds a socket among its descriptors; "hidden" when this user may not read them.
-async function holds({ pid }: Process, inode: string): Promise<boolean | "hidden"> {
-  const fds = await readdir(`/proc/${pid}/fd`).catch((error: NodeJS.ErrnoException) => String(error.code));
-  if (typeof fds === "string") return fds === "EACCES" ? "hidden" : false;
-  const links = await Promise.all(fds.map((fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => "")));
-  return links.includes(`socket:[${inode}]`);
-}
-
-function flags(args: string[]): Record<string, string> {
-  return Object.fromEntries(
-    args.flatMap((arg, index) => (/^-{1,2}[a-z]/.test(arg) ? [[arg.replace(/^-+/, ""), args[index + 1] ?? ""]] : [])),
-  );
-}
-
-function asProxy({ pid, args }: Process, how: string): Forwarder {
-  const proxy = flags(args);
-  return {
-    ...(args[0]?.endsWith("docker-proxy")
-      ? {
-          listen: `${proxy["host-ip"]}:${proxy["host-port"]}`,
-          to: `${proxy["container-ip"]}:${proxy["container-port"]}`,
-        }
-      : {}),
-    evidence: `pid ${pid} ${how}: ${args.join(" ")}`,
-  };
-}
-
-async function natRule(port: number): Promise<Forwarder> {
-  const listed = await promisify(execFile)("iptables", ["-t", "nat", "-S", "DOCKER"]).catch((error: Error) => error);
-  if (listed instanceof Error) {
-    return {
-      evidence: `nothing listens on ${LOOPBACK}:${port}, and iptables -t nat -S DOCKER failed: ${listed.message}`,
-    };
-  }
-  const rule = listed.stdout.split("\n").find((line) => line.includes(`--dport ${port} `) && line.includes("DNAT"));
-  if (!rule) return { evidence: `nothing listens on ${LOOPBACK}:${port}, and no DNAT rule for it in iptables -t nat` };
-  return {
-    listen: `${rule.match(/-d (\S+?)(\/32)? /)?.[1]}:${port}`,
-    to: rule.match(/--to-destination (\S+)/)?.[1],
-    evidence: `iptables -t nat: ${rule}`,
-  };
-}
-
-// What `lsof -i :PORT` answers, from /proc: the process that holds the listening socket, looked for among the
-// engine's proxies first. Without root their descriptors are hidden, but not their command lines; with the userland
-// proxy disabled, the engine forwards by a NAT rule instead.
-async function forwarderOf(port: number): Promise<Forwarder> {
-  const inode = await listeningInode(LOOPBACK, port);
-  if (!inode) return natRule(port);
-  const all = await processes();
-  const proxies = all.filter(({ args }) => args[0]?.endsWith("docker-proxy") && flags(args)["host-port"] === `${port}`);
-  const uid = userInfo().uid;
-  for (const proxy of proxies) {
-    const held = await holds(proxy, inode);
-    if (held === true) return asProxy(proxy, `holds the socket (inode ${inode})`);
-    if (held === "hidden")
-      return asProxy(proxy, `is the proxy for that port (its descriptors are hidden from uid ${uid})`);
-  }
-  const everyone = await Promise.all(all.map(async (candidate) => [candidate, await holds(candidate, inode)] as const));
-  const owner = everyone.find(([, held]) => held === true)?.[0];
-  if (owner) return asProxy(owner, `holds the socket (inode ${inode})`);
-  const hidden = everyone.filter(([, held]) => held === "hidden").length;
-  return {
-    evidence:
-      `a socket listens on ${LOOPBACK}:${port} (inode ${inode}), but no process this user (uid ${uid}) may read ` +
-      `holds it and ${hidden} processes' descriptors are hidden: run as root, as the book's sudo lsof does`,
-  };
-}
 
 interface EngineEvent {
   Action: string;
@@ -206,19 +107,32 @@ describe("Lab 3-3: nginx web server", { timeout: 60_000 }, () => {
     await annotate(screenshot, "evidence", { path: screenshot, contentType: "image/png" });
   });
 
-  lab("sudo lsof -i :8001", async ({ webserver, annotate }) => {
+  lab("sudo lsof -i :8001", async ({ webserver, annotate, skip }) => {
+    const [engine, runner] = [labEngine(), labRunner()];
+    notApplicableOn(
+      skip,
+      engine.remote,
+      `remote endpoint ${engine.endpoint}`,
+      "the published port listens on the engine's host, and a tool on this runner sees only this machine's sockets",
+    );
     const port = webserver.getMappedPort(80);
     const { NetworkSettings } = await (await dockerApi()).getContainer(webserver.getId()).inspect();
     const addresses = Object.values(NetworkSettings.Networks).map(({ IPAddress }) => `${IPAddress}:80`);
-    const forwarder = await forwarderOf(port);
-    await annotate(`${LOOPBACK}:${port} (LISTEN): ${forwarder.evidence}`);
-    expect(forwarder.listen, forwarder.evidence).toBe(`${LOOPBACK}:${port}`);
-    expect(addresses, forwarder.evidence).toContain(forwarder.to);
+    const listener = await hostListener(port, runner);
+    await annotate(`${listener.tool}: ${listener.evidence}`);
+    expect(listener.listen, listener.evidence).toBe(`${LOOPBACK}:${port}`);
+    expect(listener.forwarder, `a forwarder known on ${runner.platform}: ${listener.evidence}`).toBeDefined();
+    if (listener.unseen)
+      await annotate(`where ${listener.forwarder} forwards is not for this tool to see: ${listener.unseen}`);
+    else expect(addresses, listener.evidence).toContain(listener.to);
 
     const response = await request(`http://${LOOPBACK}:${port}/`);
     expect(response.statusCode).toBe(200);
     expect(await response.body.text()).toContain("<title>Welcome to nginx!</title>");
-    await annotate(`forwards to ${webserverName} at ${forwarder.to}; GET / through it: HTTP ${response.statusCode}`);
+    await annotate(
+      `${listener.forwarder} forwards to ${webserverName}${listener.to ? ` at ${listener.to}` : ""}; ` +
+        `GET / through it: HTTP ${response.statusCode}`,
+    );
   });
 
   lab("docker stop webserver1", async ({ stoppable, annotate }) => {

@@ -3,8 +3,17 @@ import { homedir, userInfo } from "node:os";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { getContainerRuntimeClient } from "testcontainers";
-import { targetOf } from "./hosts.ts";
-import { isRemoteEndpoint, LOOPBACK } from "./reach.ts";
+import {
+  connectOptions,
+  DEFAULT_PIPE,
+  endpointOfModem,
+  formatEndpoint,
+  isRemote,
+  parseEndpoint,
+  win32PipeName,
+  type Endpoint,
+} from "./endpoint.ts";
+import { LOOPBACK } from "./reach.ts";
 
 // The one way into the engine for the whole suite: the client testcontainers builds, so that its discovery
 // (DOCKER_HOST, ~/.testcontainers.properties, rootless and Docker Desktop sockets, TLS) is the suite's too.
@@ -25,13 +34,9 @@ function configuredHost(env: NodeJS.ProcessEnv): { where: string; host: string }
 
 function placesLooked(env: NodeJS.ProcessEnv): string {
   const configured = configuredHost(env);
-  const sockets = [
-    "/var/run/docker.sock",
-    env.XDG_RUNTIME_DIR && join(env.XDG_RUNTIME_DIR, "docker.sock"),
-    join(homedir(), ".docker", "run", "docker.sock"),
-    join(homedir(), ".docker", "desktop", "docker.sock"),
-    `/run/user/${userInfo().uid}/docker.sock`,
-  ].filter((path): path is string => Boolean(path));
+  const sockets = (process.platform === "win32" ? [win32PipeName(DEFAULT_PIPE)] : unixSockets(env)).filter(
+    (path): path is string => Boolean(path),
+  );
   const present = sockets.filter((path) => existsSync(path));
   return [
     configured
@@ -41,10 +46,18 @@ function placesLooked(env: NodeJS.ProcessEnv): string {
   ].join("; ");
 }
 
+function unixSockets(env: NodeJS.ProcessEnv) {
+  return [
+    "/var/run/docker.sock",
+    env.XDG_RUNTIME_DIR && join(env.XDG_RUNTIME_DIR, "docker.sock"),
+    join(homedir(), ".docker", "run", "docker.sock"),
+    join(homedir(), ".docker", "desktop", "docker.sock"),
+    `/run/user/${userInfo().uid}/docker.sock`,
+  ];
+}
+
 export function endpointOf(docker: Docker): string {
-  const modem = docker.modem as { socketPath?: string; host?: string; port?: string | number; protocol?: string };
-  if (modem.socketPath) return `unix://${modem.socketPath}`;
-  return `tcp://${modem.host}:${modem.port ?? (modem.protocol === "https" ? 2376 : 2375)}`;
+  return formatEndpoint(endpointOfModem(docker.modem as Parameters<typeof endpointOfModem>[0]));
 }
 
 function timeout(ms: number): Promise<never> {
@@ -56,12 +69,21 @@ let found: Promise<EngineClient> | undefined;
 // Whether anything listens where the user pointed: asked before testcontainers is, because testcontainers falls back
 // to the default socket when the named engine does not answer, and keeps that client for the life of the process.
 function listening(host: string): Promise<string | undefined> {
-  const target = targetOf(host);
+  let endpoint: Endpoint;
+  try {
+    endpoint = parseEndpoint(host);
+  } catch (error) {
+    return Promise.resolve((error as Error).message);
+  }
   return new Promise((resolve) => {
-    const socket = connect("socketPath" in target ? { path: target.socketPath } : target)
+    const socket = connect(connectOptions(endpoint))
       .once("connect", () => (socket.destroy(), resolve(undefined)))
       .once("error", (error: NodeJS.ErrnoException) =>
-        resolve(error.code === "ENOENT" ? "no socket there" : (error.code ?? error.message)),
+        resolve(
+          error.code === "ENOENT"
+            ? `no ${endpoint.kind === "npipe" ? "pipe" : "socket"} there`
+            : (error.code ?? error.message),
+        ),
       )
       .setTimeout(PREFLIGHT_MS, () => (socket.destroy(), resolve("no answer in time")));
   });
@@ -78,7 +100,7 @@ async function discover(env: NodeJS.ProcessEnv): Promise<EngineClient> {
   }
   // testcontainers' getHost() answers "localhost" for a local socket (which may resolve to ::1) or, inside a container,
   // the bridge's gateway: the labs reach a local engine's published ports on 127.0.0.1 only.
-  if (!isRemoteEndpoint(named?.host ?? "")) env.TESTCONTAINERS_HOST_OVERRIDE ??= LOOPBACK;
+  if (!named || !isRemote(parseEndpoint(named.host))) env.TESTCONTAINERS_HOST_OVERRIDE ??= LOOPBACK;
   let client: EngineClient;
   try {
     client = await Promise.race([getContainerRuntimeClient(), timeout(PREFLIGHT_MS)]);
@@ -90,7 +112,7 @@ async function discover(env: NodeJS.ProcessEnv): Promise<EngineClient> {
   }
   const configured = configuredHost(env);
   const endpoint = endpointOf(client.container.dockerode);
-  if (configured && configured.host.replace(/\/+$/, "") !== endpoint) {
+  if (configured && formatEndpoint(parseEndpoint(configured.host.replace(/\/+$/, ""))) !== endpoint) {
     throw new EngineUnreachable(
       `No Docker engine answered at ${configured.where}=${configured.host} (testcontainers would fall back to ${endpoint}): ` +
         `start that engine, or unset ${configured.where.split(" ")[0]} to use ${endpoint}.`,

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Dockerode from "dockerode";
 import type { Docker } from "./client.ts";
+import { parseEndpoint } from "./endpoint.ts";
 
 // An engine named the way the docker CLI and testcontainers name one: DOCKER_HOST, with DOCKER_CERT_PATH holding
 // ca.pem, cert.pem and key.pem where the engine wants TLS.
@@ -13,11 +14,15 @@ export interface EngineAddress {
   TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE?: string;
 }
 
-// Where a unix:// or tcp:// host is, in the terms of a socket connection (and of dockerode).
-export function targetOf(host: string): { socketPath: string } | { host: string; port: number } {
-  if (host.startsWith("unix://")) return { socketPath: host.slice("unix://".length) };
-  const url = new URL(host.replace(/^tcp:/, "http:"));
-  return { host: url.hostname, port: Number(url.port || 2375) };
+// Where a unix://, npipe://, tcp:// or ssh:// host is, in dockerode's terms.
+export function targetOf(
+  host: string,
+): { socketPath: string } | { host: string; port: number; protocol?: "ssh"; username?: string } {
+  const endpoint = parseEndpoint(host);
+  if (endpoint.kind === "unix" || endpoint.kind === "npipe") return { socketPath: endpoint.path };
+  if (endpoint.kind === "ssh")
+    return { host: endpoint.host, port: endpoint.port, protocol: "ssh", username: endpoint.user };
+  return { host: endpoint.host, port: endpoint.port };
 }
 
 function clientOptions(at: string | EngineAddress): Dockerode.DockerOptions {

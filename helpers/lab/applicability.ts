@@ -1,10 +1,10 @@
 import type { TestContext } from "vitest";
 import type { ResolvedImage } from "../catalogue/plan.ts";
 
-// The one rule for "not applicable": a step is ruled out only by a fact the image or the engine reports, and the
-// skip names that fact and the upstream reason in one line. scripts/check-report.ts accepts nothing else.
+// The one rule for "not applicable": a step is ruled out only by a fact the image, the engine or the runner reports,
+// and the skip names that fact and the upstream reason in one line. scripts/check-report.ts accepts nothing else.
 export const NOT_APPLICABLE =
-  /^not applicable: (image label labs\.stand-in\.lacks=[\w-]+ \([^)]+\)|engine reports [^;]+); \S.*$/;
+  /^not applicable: (image label labs\.stand-in\.lacks=[\w-]+ \([^)]+\)|(engine|runner) reports [^;]+); \S.*$/;
 
 export function notApplicableWithout(skip: TestContext["skip"], image: ResolvedImage, feature: string, reason: string) {
   if (image.lacks.includes(feature)) {
@@ -15,4 +15,14 @@ export function notApplicableWithout(skip: TestContext["skip"], image: ResolvedI
 // `engineFact` is what the engine said, e.g. "image store containerd (driver overlayfs)".
 export function notApplicableOn(skip: TestContext["skip"], ruledOut: boolean, engineFact: string, reason: string) {
   if (ruledOut) skip(`not applicable: engine reports ${engineFact}; ${reason}`);
+}
+
+// `runnerFact` is what the runner's own system said, e.g. "platform win32".
+export function notApplicableOnRunner(
+  skip: TestContext["skip"],
+  ruledOut: boolean,
+  runnerFact: string,
+  reason: string,
+) {
+  if (ruledOut) skip(`not applicable: runner reports ${runnerFact}; ${reason}`);
 }

@@ -1,14 +1,29 @@
 import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { posix, win32 } from "node:path";
 import type { Browser } from "playwright-core";
 import type { TestContext } from "vitest";
 
-const CANDIDATES = [
-  "/usr/bin/chromium",
-  "/usr/bin/chromium-browser",
-  "/usr/bin/google-chrome",
-  "/Applications/Chromium.app/Contents/MacOS/Chromium",
-  "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
-];
+// Where Chromium, Chrome and Edge (Chromium too) install: Debian's packages; a Mac's /Applications, or ~/Applications
+// for a per-user install; on Windows under %LOCALAPPDATA% (per-user) or Program Files, where playwright-core's own
+// chrome and msedge channels look.
+export function chromiumCandidates(platform = process.platform, env = process.env, home = homedir()): string[] {
+  if (platform === "darwin")
+    return ["/Applications", posix.join(home, "Applications")].flatMap((apps) => [
+      posix.join(apps, "Chromium.app/Contents/MacOS/Chromium"),
+      posix.join(apps, "Google Chrome.app/Contents/MacOS/Google Chrome"),
+      posix.join(apps, "Microsoft Edge.app/Contents/MacOS/Microsoft Edge"),
+    ]);
+  if (platform === "win32")
+    return [env.LOCALAPPDATA, env.ProgramFiles, env["ProgramFiles(x86)"]]
+      .filter((root): root is string => Boolean(root))
+      .flatMap((root) => [
+        win32.join(root, "Chromium", "Application", "chrome.exe"),
+        win32.join(root, "Google", "Chrome", "Application", "chrome.exe"),
+        win32.join(root, "Microsoft", "Edge", "Application", "msedge.exe"),
+      ]);
+  return ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome", "/opt/google/chrome/chrome"];
+}
 
 // Without the background-networking flags Chromium keeps calling out to Google's hosts, which a closed network refuses.
 const FLAGS = [
@@ -22,10 +37,11 @@ const FLAGS = [
 ];
 
 const INSTALL_HINT =
-  "install Chromium (Debian: apt-get install -y chromium; macOS: brew install --cask chromium) or set CHROMIUM_PATH";
+  "install Chromium (Debian: apt-get install -y chromium; macOS: brew install --cask chromium; Windows: Chrome or " +
+  "Edge) or set CHROMIUM_PATH";
 
 export async function openBrowser(skip: TestContext["skip"]): Promise<Browser & AsyncDisposable> {
-  const executablePath = [process.env.CHROMIUM_PATH, ...CANDIDATES].find((path) => path && existsSync(path));
+  const executablePath = [process.env.CHROMIUM_PATH, ...chromiumCandidates()].find((path) => path && existsSync(path));
   // A browser step that cannot run fails; skipping it is the user's explicit choice, never the suite's.
   if (!executablePath) {
     if (process.env.LABS_SKIP_BROWSER === "1")

@@ -8,3 +8,5 @@ export { canonicalDigestRef, layerOutcomes, pullImage, push, servedDigest } from
 
 // The engine the run found, as the global setup read it: what a step may compare the image or container with.
 export const labEngine = () => inject("engine");
+// The machine the suite runs on: where a host-side step looks, and with which tool.
+export const labRunner = () => inject("runner");

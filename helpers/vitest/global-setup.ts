@@ -5,8 +5,8 @@ import { assertPlatformRuns, resolveImage, SetupError } from "../catalogue/resol
 import { buildMissingStandIns, officialAvailability } from "../catalogue/auto.ts";
 import { imagesOfSelectedSpecs } from "../catalogue/selection.ts";
 import { imageMapFrom, imageSourceFrom, labPlatform } from "../catalogue/settings.ts";
-import { dockerApi, EngineUnreachable } from "../engine/client.ts";
-import { describeEngine, engineFacts, type Engine } from "../engine/facts.ts";
+import { engineClient, EngineUnreachable } from "../engine/client.ts";
+import { describeEngine, describeRunner, engineFacts, runnerFacts, type Engine } from "../engine/facts.ts";
 import { assertBookPortsFree } from "../run/ports.ts";
 import { startRunAudit, type RunAudit } from "../run/audit.ts";
 import { newRunId } from "../run/identity.ts";
@@ -32,8 +32,10 @@ export default async function setup(project: TestProject) {
   let engine: Engine;
   let registry: Awaited<ReturnType<typeof startRunRegistry>> | undefined;
   try {
-    const docker = await dockerApi();
-    engine = await engineFacts(docker);
+    const client = await engineClient();
+    const docker = client.container.dockerode;
+    engine = await engineFacts(client);
+    const runner = runnerFacts();
     if (!engine.remote) await assertBookPortsFree();
     const [source, map, platform] = [imageSourceFrom(), imageMapFrom(), labPlatform()];
     const selected = await imagesOfSelectedSpecs(project);
@@ -69,12 +71,13 @@ export default async function setup(project: TestProject) {
     });
 
     console.log(
-      `engine: ${describeEngine(engine)}; images: LABS_IMAGES=${source}` +
+      `engine: ${describeEngine(engine)}; ${describeRunner(runner)}; images: LABS_IMAGES=${source}` +
         `${map.size ? `, LABS_IMAGE_MAP maps ${map.size}` : ""}; run ${runId}`,
     );
     for (const image of images) console.log(`image: ${describeImage(image)}`);
     project.provide("runId", runId);
     project.provide("engine", engine);
+    project.provide("runner", runner);
     project.provide("images", images);
     project.provide("registry", registry?.registry);
   } catch (error) {

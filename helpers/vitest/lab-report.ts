@@ -1,7 +1,10 @@
 // A lab run as people read it: per lab the image used, per step the docker command, the outcome, the time and what
 // was observed, for the console and for report.md.
-import { basename, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import type { TestCase, TestModule } from "vitest/node";
+
+// Names the folder of the last run's report (a file: Windows refuses symlinks without Developer Mode).
+export const LATEST = join("reports", "latest.txt");
 
 // Specs annotate a file they kept in the run's report folder with this type (see helpers/evidence.ts).
 const EVIDENCE = "evidence";

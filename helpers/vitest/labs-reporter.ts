@@ -1,11 +1,12 @@
 // `npm run labs` and `npm test`: per lab, the image it used, then per step the docker command, the outcome, the duration and what
-// was observed; the same in reports/<run>/report.md, with JUnit XML, screenshots and the cAdvisor CPU chart beside it.
-import { mkdir, rm, symlink, writeFile } from "node:fs/promises";
+// was observed; the same in reports/<run>/report.md, with JUnit XML, screenshots and the cAdvisor CPU chart beside it,
+// and reports/latest.txt naming that folder.
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SerializedError } from "vitest";
 import { JUnitReporter, type Reporter, type TestCase, type TestModule, type Vitest } from "vitest/node";
 import { describeEngine } from "../engine/facts.ts";
-import { consoleBlock, labOf, markdown } from "./lab-report.ts";
+import { consoleBlock, LATEST, labOf, markdown } from "./lab-report.ts";
 
 const SLOW_STEP_MS = 2_000;
 
@@ -55,8 +56,7 @@ export default class LabsReporter implements Reporter {
     await junit.onInit(this.vitest);
     await junit.onTestRunEnd(modules, errors);
 
-    await rm(join("reports", "latest"), { force: true });
-    await symlink(context.runId, join("reports", "latest"));
+    await writeFile(LATEST, `${context.runId}\n`);
     console.log(`\nreport: ${join(dir, "report.md")} (JUnit: ${join(dir, "junit.xml")})`);
     console.log(`${count("passed")} passed, ${count("failed")} failed, ${count("not applicable")} skipped`);
   }

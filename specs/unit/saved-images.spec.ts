@@ -18,23 +18,39 @@ async function* inChunks(data: Buffer, size: number): AsyncGenerator<Buffer> {
   for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
 }
 
+// bsdtar (macOS's tar, and Windows' own tar.exe) reads the symlink entry from an mtree description, since Windows
+// makes a symlink only in Developer Mode; GNU tar (Linux) archives a real one. On Windows, System32's tar.exe is
+// bsdtar, where Git Bash's GNU tar may come first on PATH.
+const TAR = process.platform === "win32" ? join(process.env.SystemRoot ?? "C:\\Windows", "System32", "tar.exe") : "tar";
+const bsdtar = execFileSync(TAR, ["--version"]).toString().includes("bsdtar");
+
 function archive(format: "pax" | "ustar"): Buffer {
   const root = mkdtempSync(join(dir, `${format}-`));
-  mkdirSync(join(root, "1111"));
-  writeFileSync(join(root, "1111", "layer.tar"), LAYER);
+  const files = Object.entries({
+    "1111/layer.tar": LAYER,
+    "manifest.json": '[{"Config":"c.json"}]',
+    empty: "",
+    [SPLIT]: "split",
+    ...(format === "pax" ? { [LONG]: "long" } : {}),
+  });
+  if (bsdtar) {
+    files.forEach(([, content], index) => writeFileSync(join(root, `f${index}`), content));
+    const mtree = [
+      "#mtree",
+      "2222/layer.tar type=link link=../1111/layer.tar",
+      ...files.map(([name], index) => `${name} type=file contents=f${index}`),
+    ];
+    writeFileSync(join(root, "archive.mtree"), `${mtree.join("\n")}\n`);
+    return execFileSync(TAR, [`--format=${format}`, "-cf", "-", "@archive.mtree"], { cwd: root });
+  }
+  for (const [name, content] of files) {
+    mkdirSync(join(root, name, ".."), { recursive: true });
+    writeFileSync(join(root, name), content);
+  }
   mkdirSync(join(root, "2222"));
   symlinkSync("../1111/layer.tar", join(root, "2222", "layer.tar"));
-  writeFileSync(join(root, "manifest.json"), '[{"Config":"c.json"}]');
-  writeFileSync(join(root, "empty"), "");
-  mkdirSync(join(root, SPLIT, ".."));
-  writeFileSync(join(root, SPLIT), "split");
-  const names = ["1111", "2222", "manifest.json", "empty", SPLIT];
-  if (format === "pax") {
-    mkdirSync(join(root, LONG, ".."), { recursive: true });
-    writeFileSync(join(root, LONG), "long");
-    names.push(LONG);
-  }
-  return execFileSync("tar", [`--format=${format}`, "-C", root, "-cf", "-", ...names]);
+  const names = ["1111", "2222", "manifest.json", "empty", SPLIT, ...(format === "pax" ? [LONG] : [])];
+  return execFileSync(TAR, [`--format=${format}`, "-C", root, "-cf", "-", ...names]);
 }
 
 describe("reading docker save's tar stream", () => {
