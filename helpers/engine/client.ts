@@ -98,9 +98,6 @@ async function discover(env: NodeJS.ProcessEnv): Promise<EngineClient> {
         `Start that engine, or unset ${named.where.split(" ")[0]} to use the default one.`,
     );
   }
-  // testcontainers' getHost() answers "localhost" for a local socket (which may resolve to ::1) or, inside a container,
-  // the bridge's gateway: the labs reach a local engine's published ports on 127.0.0.1 only.
-  if (!named || !isRemote(parseEndpoint(named.host))) env.TESTCONTAINERS_HOST_OVERRIDE ??= LOOPBACK;
   let client: EngineClient;
   try {
     client = await Promise.race([getContainerRuntimeClient(), timeout(PREFLIGHT_MS)]);
@@ -119,6 +116,14 @@ async function discover(env: NodeJS.ProcessEnv): Promise<EngineClient> {
     );
   }
   return client;
+}
+
+// testcontainers' getHost() answers "localhost" for a local socket (which may resolve to ::1) or, inside a container,
+// the bridge's gateway: a run reaches a local engine's published ports on 127.0.0.1 only. Set by the run's own process
+// before its first client, never by a library call, so that a script's child runs inherit nothing it did not choose.
+export function pinLocalEngineHost(env: NodeJS.ProcessEnv = process.env): void {
+  const named = configuredHost(env);
+  if (!named || !isRemote(parseEndpoint(named.host))) env.TESTCONTAINERS_HOST_OVERRIDE ??= LOOPBACK;
 }
 
 export function engineClient(env: NodeJS.ProcessEnv = process.env): Promise<EngineClient> {

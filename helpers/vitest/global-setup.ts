@@ -5,7 +5,7 @@ import { assertPlatformRuns, resolveImage, SetupError } from "../catalogue/resol
 import { buildMissingStandIns, officialAvailability } from "../catalogue/auto.ts";
 import { imagesOfSelectedSpecs } from "../catalogue/selection.ts";
 import { imageMapFrom, imageSourceFrom, labPlatform } from "../catalogue/settings.ts";
-import { engineClient, EngineUnreachable } from "../engine/client.ts";
+import { engineClient, EngineUnreachable, pinLocalEngineHost } from "../engine/client.ts";
 import { describeEngine, describeRunner, engineFacts, runnerFacts, type Engine } from "../engine/facts.ts";
 import { assertBookPortsFree } from "../run/ports.ts";
 import { startRunAudit, type RunAudit } from "../run/audit.ts";
@@ -32,6 +32,7 @@ export default async function setup(project: TestProject) {
   let engine: Engine;
   let registry: Awaited<ReturnType<typeof startRunRegistry>> | undefined;
   try {
+    pinLocalEngineHost();
     const client = await engineClient();
     const docker = client.container.dockerode;
     engine = await engineFacts(client);
