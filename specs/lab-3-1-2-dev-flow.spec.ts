@@ -1,11 +1,13 @@
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createConnection, type RowDataPacket } from "mysql2/promise";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import { request } from "undici";
 import { describe, expect, test } from "vitest";
-import { buildImage, disposableName, labImage, type ImageName } from "../helpers/lab/images.ts";
-import { LabContainer, labMySql, nameForRun, startForFile } from "../helpers/lab/containers.ts";
+import { buildImage, disposableName, instructionsOf, labImage, numberedSteps } from "../helpers/lab/images.ts";
+import { watchBuild, type BuiltImage } from "../helpers/lab/images.ts";
+import { LabContainer, labelInstruction, labMySql, nameForRun, startForFile } from "../helpers/lab/containers.ts";
 import { networkFixture } from "../helpers/lab/network.ts";
 import { dockerApi, layerOutcomes, pullImage, push } from "../helpers/lab/engine.ts";
 import { registryGet, runRegistry, seededBase } from "../helpers/lab/registry.ts";
@@ -18,6 +20,8 @@ const user = nameForRun("dev");
 const appRef = `${user}/visits:1.0`;
 const registry = runRegistry();
 const dbPassword = newSecret();
+const APP = join(import.meta.dirname, "apps", "visits");
+const appSource = () => readFile(join(APP, "app.py"), "utf8");
 const DOCKERFILE = `FROM ${python.ref}
 WORKDIR /app
 COPY app.py .
@@ -26,9 +30,8 @@ EXPOSE 8000
 CMD ["python3", "app.py"]`;
 
 const lab = test
-  .extend("image", { scope: "file" }, async ({}, { onCleanup }): Promise<ImageName> => {
-    const source = await readFile(join(import.meta.dirname, "apps", "visits", "app.py"), "utf8");
-    const image = await buildImage(appRef, DOCKERFILE, { "app.py": source });
+  .extend("image", { scope: "file" }, async ({}, { onCleanup }): Promise<BuiltImage> => {
+    const image = await buildImage(appRef, DOCKERFILE, { "app.py": await appSource() });
     onCleanup(() => image[Symbol.asyncDispose]());
     return image;
   })
@@ -62,6 +65,12 @@ async function getJson(app: StartedTestContainer, path: string) {
   return { status: response.statusCode, body: (await response.body.json()) as Record<string, unknown> };
 }
 
+const statusOf = (answer: Promise<unknown>) =>
+  answer.then(
+    () => 200,
+    (error: { statusCode?: number }) => error.statusCode,
+  );
+
 describe("Section 3.1.2: the development flow", { timeout: 180_000 }, () => {
   lab(
     "docker build -t <user>/visits:1.0 . (app code + Dockerfile on a lab base image)",
@@ -75,7 +84,71 @@ describe("Section 3.1.2: the development flow", { timeout: 180_000 }, () => {
       expect(info.RootFS.Layers?.slice(0, base.RootFS.Layers?.length)).toEqual(base.RootFS.Layers);
       const history: { CreatedBy: string }[] = await docker.getImage(image.ref).history();
       expect(history.some(({ CreatedBy }) => /COPY .*app\.py|COPY file:/.test(CreatedBy))).toBe(true);
-      await annotate(`${image.ref} (${image.id.slice(7, 19)}) on ${python.ref}, ${info.RootFS.Layers?.length} layers`);
+      const instructions = instructionsOf(image.dockerfile);
+      expect(numberedSteps(image.output)).toEqual(
+        instructions.map((instruction, index) => ({ number: index + 1, of: instructions.length, instruction })),
+      );
+      await annotate(
+        `${image.ref} (${image.id.slice(7, 19)}) on ${python.ref}, ${info.RootFS.Layers?.length} layers; ` +
+          `the build showed steps 1/${instructions.length} to ${instructions.length}/${instructions.length}, one per instruction`,
+      );
+    },
+  );
+
+  lab(
+    "docker build -t <user>/visits:broken . (a RUN that fails: its step, command and error)",
+    async ({ annotate, onTestFinished }) => {
+      const docker = await dockerApi();
+      // Early, so that each step image and step container the build makes carries it, and nothing else does.
+      const build = { "labs.build": randomBytes(6).toString("hex") };
+      const label = Object.entries(build).map(([key, value]) => `${key}=${value}`);
+      const listed = { all: true, filters: JSON.stringify({ label }) };
+      // Removing a step image removes the untagged ones it was built on: the last step's image takes the rest along.
+      const removeStepImages = async () => {
+        const images = await docker.listImages(listed);
+        for (const { Id } of images.filter(({ Id }) => !images.some(({ ParentId }) => ParentId === Id))) {
+          await docker
+            .getImage(Id)
+            .remove()
+            .catch((error: { statusCode?: number }) => {
+              if (error.statusCode !== 404) throw error;
+            });
+        }
+      };
+      onTestFinished(removeStepImages);
+      const command = 'python3 -c "import flask"';
+      const dockerfile = [
+        `FROM ${python.ref}`,
+        labelInstruction(build),
+        "WORKDIR /app",
+        "COPY app.py .",
+        `RUN ${command}`,
+        'CMD ["python3", "app.py"]',
+      ].join("\n");
+      const ref = `${user}/visits:broken`;
+      const run = await watchBuild(ref, dockerfile, { "app.py": await appSource() });
+      const instructions = instructionsOf(dockerfile);
+      const failing = { number: instructions.indexOf(`RUN ${command}`) + 1, of: instructions.length };
+      expect(numberedSteps(run.lines).at(-1)).toEqual({ ...failing, instruction: `RUN ${command}` });
+      expect(run.error).toContain(command);
+      const stepLine = run.lines.findLastIndex((line) => line.endsWith(`RUN ${command}`));
+      expect(run.lines.slice(stepLine + 1)).toContain("ModuleNotFoundError: No module named 'flask'");
+      expect(await statusOf(docker.getImage(ref).inspect())).toBe(404);
+
+      await expect.poll(() => docker.listContainers(listed)).toEqual([]);
+      const printed = run.lines.flatMap((line) => / ---> ([0-9a-f]{12})$/.exec(line)?.[1] ?? []);
+      const kept = await docker.listImages(listed);
+      const dangling = await docker.listImages({ filters: JSON.stringify({ label, dangling: ["true"] }) });
+      expect(
+        kept.map(({ Id }) => Id.replace("sha256:", "").slice(0, 12)).filter((id) => !printed.includes(id)),
+      ).toEqual([]);
+      await removeStepImages();
+      expect(await docker.listImages(listed)).toEqual([]);
+      await annotate(
+        `failed at step ${failing.number}/${failing.of} RUN ${command}: "${run.error}", after its output ` +
+          `"ModuleNotFoundError: No module named 'flask'"; no step container left (--force-rm); the builder kept ` +
+          `${kept.length} step images of it (${dangling.length} dangling), all removed`,
+      );
     },
   );
 
