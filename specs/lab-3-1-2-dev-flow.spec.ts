@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createConnection, type RowDataPacket } from "mysql2/promise";
+import type { StartedMySqlContainer } from "@testcontainers/mysql";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import { request } from "undici";
 import { describe, expect, test } from "vitest";
@@ -63,6 +64,16 @@ const lab = test
 async function getJson(app: StartedTestContainer, path: string) {
   const response = await request(`http://${app.getHost()}:${app.getMappedPort(8000)}${path}`);
   return { status: response.statusCode, body: (await response.body.json()) as Record<string, unknown> };
+}
+
+const connectAsApp = (db: StartedMySqlContainer) =>
+  createConnection({ host: db.getHost(), port: db.getPort(), user: "app", password: dbPassword, database: "visits" });
+
+// MySQL's own answer to whoever asks it: the app's /db must repeat it.
+async function serverFacts(db: StartedMySqlContainer) {
+  await using connection = await connectAsApp(db);
+  const [[facts]] = await connection.query<RowDataPacket[]>("SELECT @@hostname AS hostname, VERSION() AS version");
+  return facts!;
 }
 
 const statusOf = (answer: Promise<unknown>) =>
@@ -158,24 +169,29 @@ describe("Section 3.1.2: the development flow", { timeout: 180_000 }, () => {
       Object.keys((await docker.getContainer(id).inspect()).NetworkSettings.Networks);
     expect(await networksOf(app.getId())).toContain(network.name);
     expect(await networksOf(db.getId())).toContain(network.name);
-    expect(await getJson(app, "/health")).toEqual({ status: 200, body: { status: "ok" } });
-    await annotate(`app and db share the user-defined network ${network.name}; the app reaches MySQL as "db"`);
+    const { hostname, version } = await serverFacts(db);
+    expect(hostname).toBe((await docker.getContainer(db.getId()).inspect()).Config.Hostname);
+    expect(await getJson(app, "/db")).toEqual({ status: 200, body: { db_host: "db", hostname, version } });
+    await annotate(
+      `app and db share the user-defined network ${network.name}; the app, given DB_HOST=db, answers /db ` +
+        `with MySQL's own @@hostname ${hostname} and VERSION() ${version}`,
+    );
   });
 
   lab("curl http://localhost:<port>/visits", async ({ app, db, annotate }) => {
-    expect(await getJson(app, "/visits")).toMatchObject({ status: 200, body: { visits: 1 } });
-    expect(await getJson(app, "/visits")).toMatchObject({ status: 200, body: { visits: 2 } });
+    await using connection = await connectAsApp(db);
+    const rows = async () =>
+      (await connection.query<RowDataPacket[]>("SELECT id FROM visits ORDER BY id"))[0].map(({ id }) => id as number);
+    const before = await rows();
+    const first = await getJson(app, "/visits");
+    const second = await getJson(app, "/visits");
+    expect(first).toMatchObject({ status: 200, body: { visits: before.length + 1 } });
+    expect(second).toMatchObject({ status: 200, body: { visits: before.length + 2 } });
+    expect(await rows()).toEqual([...before, first.body.id, second.body.id]);
     expect((await getJson(app, "/nowhere")).status).toBe(404);
-    await using connection = await createConnection({
-      host: db.getHost(),
-      port: db.getPort(),
-      user: "app",
-      password: dbPassword,
-      database: db.getDatabase(),
-    });
-    const [rows] = await connection.query<RowDataPacket[]>("SELECT COUNT(*) AS visits FROM visits");
-    expect(rows).toEqual([{ visits: 2 }]);
-    await annotate("two requests, two rows in MySQL");
+    await annotate(
+      `two requests, two new rows in MySQL with the ids the app answered (${first.body.id}, ${second.body.id})`,
+    );
   });
 
   lab("docker push <registry>/<user>/visits:1.0", async ({ image, annotate }) => {
