@@ -8,9 +8,11 @@ import { request } from "undici";
 import { describe, expect, test } from "vitest";
 import { buildImage, disposableName, instructionsOf, labImage, numberedSteps } from "../helpers/lab/images.ts";
 import { watchBuild, type BuiltImage } from "../helpers/lab/images.ts";
-import { LabContainer, labelInstruction, labMySql, nameForRun, startForFile } from "../helpers/lab/containers.ts";
+import { createRawContainer, LabContainer, labelInstruction, labMySql } from "../helpers/lab/containers.ts";
+import { nameForRun, runLabels, startForFile } from "../helpers/lab/containers.ts";
+import { labCompose } from "../helpers/lab/compose.ts";
 import { networkFixture } from "../helpers/lab/network.ts";
-import { dockerApi, layerOutcomes, pullImage, push } from "../helpers/lab/engine.ts";
+import { dockerApi, layerOutcomes, pullImage, push, type Docker } from "../helpers/lab/engine.ts";
 import { registryGet, runRegistry, seededBase } from "../helpers/lab/registry.ts";
 import { newSecret } from "../helpers/lab/secrets.ts";
 
@@ -21,6 +23,7 @@ const user = nameForRun("dev");
 const appRef = `${user}/visits:1.0`;
 const registry = runRegistry();
 const dbPassword = newSecret();
+const composePassword = newSecret();
 const APP = join(import.meta.dirname, "apps", "visits");
 const appSource = () => readFile(join(APP, "app.py"), "utf8");
 const DOCKERFILE = `FROM ${python.ref}
@@ -81,6 +84,14 @@ const statusOf = (answer: Promise<unknown>) =>
     () => 200,
     (error: { statusCode?: number }) => error.statusCode,
   );
+
+// The containers and networks this lab made, by name: what `docker compose down` may and may not remove.
+async function labResources(docker: Docker) {
+  const filters = JSON.stringify({ label: Object.entries(runLabels()).map(([key, value]) => `${key}=${value}`) });
+  const containers = (await docker.listContainers({ all: true, filters })).map(({ Names }) => Names[0]!.slice(1));
+  const networks = (await docker.listNetworks({ filters })).map(({ Name }) => Name);
+  return { containers: containers.sort(), networks: networks.sort() };
+}
 
 describe("Section 3.1.2: the development flow", { timeout: 180_000 }, () => {
   lab(
@@ -177,6 +188,87 @@ describe("Section 3.1.2: the development flow", { timeout: 180_000 }, () => {
         `with MySQL's own @@hostname ${hostname} and VERSION() ${version}`,
     );
   });
+
+  lab(
+    "docker compose up -d (docker-compose.yml: app + db, the app after db is healthy)",
+    async ({ image, annotate }) => {
+      const docker = await dockerApi();
+      await using compose = await labCompose(join(APP, "docker-compose.yml"), {
+        APP_IMAGE: image.ref,
+        MYSQL_IMAGE: mysqlImage.ref,
+        DB_PASSWORD: composePassword,
+        DB_ROOT_PASSWORD: newSecret(),
+      });
+      const { project } = compose;
+      const network = `${project}_visits`;
+      await using others = new AsyncDisposableStack();
+      // Another project's container and network, named and labelled like this one's: `down` must leave them.
+      const other = `${project}-other`;
+      const otherLabels = { ...runLabels(), "com.docker.compose.project": other };
+      const otherNetwork = await docker.createNetwork({ Name: `${other}_visits`, Labels: otherLabels });
+      others.defer(() => otherNetwork.remove());
+      others.use(
+        await createRawContainer({
+          name: `${other}-db-1`,
+          Image: python.ref,
+          Labels: { ...otherLabels, "com.docker.compose.service": "db" },
+          HostConfig: { NetworkMode: `${other}_visits` },
+        }),
+      );
+
+      await using starts = await compose.followStarts();
+      const up = await compose.environment
+        .withWaitStrategy("app-1", Wait.forLogMessage(/visits listening on/))
+        .up()
+        .then(
+          (started) => ({ started, error: undefined }),
+          (error: Error) => ({ started: undefined, error: error.message.trim().split("\n").at(-1) }),
+        );
+      await using started = up.started;
+      const order = [...starts.seen];
+      expect(order, `docker compose up: ${up.error ?? "done"}`).toEqual([
+        "db start",
+        "db health_status: healthy",
+        "app start",
+      ]);
+
+      const app = started!.getContainer("app-1");
+      const db = await docker.getContainer(started!.getContainer("db-1").getId()).inspect();
+      const networksOf = async (id: string) =>
+        Object.keys((await docker.getContainer(id).inspect()).NetworkSettings.Networks);
+      expect(await networksOf(app.getId())).toEqual([network]);
+      expect(await networksOf(db.Id)).toEqual([network]);
+      expect(await getJson(app, "/db")).toMatchObject({
+        status: 200,
+        body: { db_host: "db", hostname: db.Config.Hostname },
+      });
+      const ps = await compose.ps();
+      expect(ps.map(({ Service, State, Health }) => ({ Service, State, Health }))).toEqual([
+        { Service: "app", State: "running", Health: "" },
+        { Service: "db", State: "running", Health: "healthy" },
+      ]);
+      await annotate(
+        `${compose.plugin}, project ${project}: ${order.join(", ")}; both on ${network} only; the app's /db ` +
+          `answered by MySQL as "db" (${db.Config.Hostname}); docker compose ps: app running, db running (healthy)`,
+      );
+
+      const ours = ps.map(({ Name }) => Name);
+      const before = await labResources(docker);
+      expect(before.containers).toEqual(expect.arrayContaining([...ours, `${other}-db-1`]));
+      expect(before.networks).toEqual(expect.arrayContaining([network, `${other}_visits`]));
+      const volumes = db.Mounts.flatMap(({ Type, Name }) => (Type === "volume" && Name ? [Name] : []));
+      await started!.down();
+      expect(await labResources(docker)).toEqual({
+        containers: before.containers.filter((name) => !ours.includes(name)),
+        networks: before.networks.filter((name) => name !== network),
+      });
+      for (const volume of volumes) expect(await statusOf(docker.getVolume(volume).inspect())).toBe(404);
+      await annotate(
+        `docker compose down: removed ${ours.join(", ")}, ${network} and ${volumes.length} anonymous volume(s); ` +
+          `${other}'s container and network stayed`,
+      );
+    },
+  );
 
   lab("curl http://localhost:<port>/visits", async ({ app, db, annotate }) => {
     await using connection = await connectAsApp(db);
