@@ -182,7 +182,10 @@ describe("Section 3.1.2: the development flow", { timeout: 180_000 }, () => {
     expect(await networksOf(db.getId())).toContain(network.name);
     const { hostname, version } = await serverFacts(db);
     expect(hostname).toBe((await docker.getContainer(db.getId()).inspect()).Config.Hostname);
-    expect(await getJson(app, "/db")).toEqual({ status: 200, body: { db_host: "db", hostname, version } });
+    expect(await getJson(app, "/db"), "the app's /db: what MySQL answered it").toEqual({
+      status: 200,
+      body: { db_host: "db", hostname, version },
+    });
     await annotate(
       `app and db share the user-defined network ${network.name}; the app, given DB_HOST=db, answers /db ` +
         `with MySQL's own @@hostname ${hostname} and VERSION() ${version}`,
@@ -237,7 +240,7 @@ describe("Section 3.1.2: the development flow", { timeout: 180_000 }, () => {
         Object.keys((await docker.getContainer(id).inspect()).NetworkSettings.Networks);
       expect(await networksOf(app.getId())).toEqual([network]);
       expect(await networksOf(db.Id)).toEqual([network]);
-      expect(await getJson(app, "/db")).toMatchObject({
+      expect(await getJson(app, "/db"), "the app's /db: what MySQL answered it").toMatchObject({
         status: 200,
         body: { db_host: "db", hostname: db.Config.Hostname },
       });
@@ -271,6 +274,11 @@ describe("Section 3.1.2: the development flow", { timeout: 180_000 }, () => {
 
   lab("curl http://localhost:<port>/visits", async ({ app, db, annotate }) => {
     await using connection = await connectAsApp(db);
+    const [tables] = await connection.query<RowDataPacket[]>("SHOW TABLES");
+    expect(
+      tables.map((row) => Object.values(row)[0]),
+      "the app's tables in MySQL",
+    ).toContain("visits");
     const rows = async () =>
       (await connection.query<RowDataPacket[]>("SELECT id FROM visits ORDER BY id"))[0].map(({ id }) => id as number);
     const before = await rows();
