@@ -19,8 +19,8 @@ export function runLabelFilter(): string {
   return `${RUN_LABEL}=${inject("runId")}`;
 }
 
-export function labelInstruction(): string {
-  return `LABEL ${Object.entries(runLabels())
+export function labelInstruction(extra: Record<string, string> = {}): string {
+  return `LABEL ${Object.entries({ ...runLabels(), ...extra })
     .map(([key, value]) => `${key}="${value}"`)
     .join(" ")}`;
 }

@@ -1,6 +1,6 @@
 import { inject } from "vitest";
 
-export { dockerApi } from "../engine/client.ts";
+export { dockerApi, type Docker } from "../engine/client.ts";
 export { dockerCli } from "../engine/cli.ts";
 export { engineMessage } from "../engine/errors.ts";
 export { apiLevel } from "../engine/facts.ts";

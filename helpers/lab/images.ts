@@ -1,7 +1,3 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { GenericContainer } from "testcontainers";
 import { inject } from "vitest";
 import { catalogueEntry } from "../catalogue/entries.ts";
 import type { ResolvedImage } from "../catalogue/plan.ts";
@@ -9,6 +5,8 @@ export { describeImage, expectedOs } from "../catalogue/plan.ts";
 export { catalogueEntry } from "../catalogue/entries.ts";
 export { normalizeReference, parseReference } from "../catalogue/reference.ts";
 export { labPlatform } from "../catalogue/settings.ts";
+import { watchedBuild, type BuildRun } from "../engine/build.ts";
+export { instructionsOf, numberedSteps, type BuildRun } from "../engine/build.ts";
 import { dockerApi } from "../engine/client.ts";
 import { unlessEngineLost } from "../engine/lost.ts";
 import { labelInstruction } from "./containers.ts";
@@ -50,19 +48,29 @@ export async function disposableName(ref: string): Promise<ImageName> {
   };
 }
 
+export interface BuiltImage extends ImageName {
+  // The Dockerfile as built (the run's LABEL added) and the build's output.
+  dockerfile: string;
+  output: string[];
+}
+
+// `docker build` as the user watches it: every line of the engine's output is shown as it comes, and kept.
+export function watchBuild(ref: string, dockerfile: string, files: Record<string, string> = {}): Promise<BuildRun> {
+  return watchedBuild(ref, dockerfile, files, (line) => console.log(`docker build -t ${ref} | ${line}`));
+}
+
 // An image a spec builds carries the run's label and is removed with the spec, so the stand-ins stay the only images kept.
 export async function buildImage(
   ref: string,
   dockerfile: string,
   files: Record<string, string> = {},
-): Promise<ImageName> {
-  const context = await mkdtemp(join(tmpdir(), "labs-build-"));
-  try {
-    await writeFile(join(context, "Dockerfile"), `${dockerfile.trimEnd()}\n${labelInstruction()}\n`);
-    for (const [name, content] of Object.entries(files)) await writeFile(join(context, name), content);
-    await GenericContainer.fromDockerfile(context).build(ref, { deleteOnExit: false });
-  } finally {
-    await rm(context, { recursive: true, force: true });
+): Promise<BuiltImage> {
+  const labelled = `${dockerfile.trimEnd()}\n${labelInstruction()}\n`;
+  const build = await watchBuild(ref, labelled, files);
+  if (build.error !== undefined) {
+    throw new Error(
+      `docker build -t ${ref} failed: ${build.error}; its last output: ${build.lines.slice(-5).join(" / ")}`,
+    );
   }
-  return disposableName(ref);
+  return Object.assign(await disposableName(ref), { dockerfile: labelled, output: build.lines });
 }

@@ -34,6 +34,32 @@ export function debianArchive(): string {
   throw new Error(`no apt source for ${codename ?? "this release"} in /etc/apt: cannot locate the Debian archive`);
 }
 
+/** sid's `packages`, downloaded into `work` and unpacked (dpkg-deb -x) into `work`/root, which it returns. The package
+ * lists, list file and cache are `work`'s own: the machine's apt state never learns about sid. */
+export function unpackFromSid(packages: string[], work: string, say: (line: string) => void): string {
+  const archive = debianArchive();
+  const keyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
+  writeFileSync(`${work}/sid.list`, `deb [signed-by=${keyring}] ${archive} sid main\n`);
+  for (const d of ["lists/partial", "cache/archives/partial", "debs", "root"]) {
+    mkdirSync(`${work}/${d}`, { recursive: true });
+  }
+  const apt = Object.entries({
+    "Dir::Etc::sourcelist": `${work}/sid.list`,
+    "Dir::Etc::sourceparts": "-",
+    "Dir::State::lists": `${work}/lists`,
+    "Dir::Cache": `${work}/cache`,
+    "APT::Get::List-Cleanup": "0",
+    "APT::Sandbox::User": "root",
+  }).flatMap(([key, value]) => ["-o", `${key}=${value}`]);
+  say(`reading sid's package lists from ${archive}`);
+  run("apt-get", [...apt, "update", "-qq"]);
+  say(`downloading ${packages.join(" and ")}`);
+  run("apt-get", [...apt, "download", "-qq", ...packages], `${work}/debs`);
+  say("unpacking");
+  for (const deb of readdirSync(`${work}/debs`)) run("dpkg-deb", ["-x", `${work}/debs/${deb}`, `${work}/root`]);
+  return `${work}/root`;
+}
+
 /** sid's dockerd, docker-proxy, containerd and shim in DOCKER28_DIR, and Debian 12's runc; a no-op once done. */
 export function ensureDocker28(quiet = false): void {
   const say = (line: string) => quiet || console.error(`docker28: ${line}`);
@@ -49,28 +75,8 @@ export function ensureDocker28(quiet = false): void {
   }
   const work = mkdtempSync(join(tmpdir(), "docker28-"));
   try {
-    const archive = debianArchive();
-    const keyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
-    writeFileSync(`${work}/sid.list`, `deb [signed-by=${keyring}] ${archive} sid main\n`);
-    for (const d of ["lists/partial", "cache/archives/partial", "debs", "root"]) {
-      mkdirSync(`${work}/${d}`, { recursive: true });
-    }
-    // A list, lists dir and cache of its own: the machine's apt state never learns about sid.
-    const apt = Object.entries({
-      "Dir::Etc::sourcelist": `${work}/sid.list`,
-      "Dir::Etc::sourceparts": "-",
-      "Dir::State::lists": `${work}/lists`,
-      "Dir::Cache": `${work}/cache`,
-      "APT::Get::List-Cleanup": "0",
-      "APT::Sandbox::User": "root",
-    }).flatMap(([key, value]) => ["-o", `${key}=${value}`]);
-    say(`reading sid's package lists from ${archive}`);
-    run("apt-get", [...apt, "update", "-qq"]);
-    say("downloading docker.io and containerd");
-    run("apt-get", [...apt, "download", "-qq", "docker.io", "containerd"], `${work}/debs`);
-    say("unpacking");
-    for (const deb of readdirSync(`${work}/debs`)) run("dpkg-deb", ["-x", `${work}/debs/${deb}`, `${work}/root`]);
-    const found = readdirSync(`${work}/root`, { recursive: true, withFileTypes: true })
+    const root = unpackFromSid(["docker.io", "containerd"], work, say);
+    const found = readdirSync(root, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile() && BINARIES.includes(e.name) && /\/s?bin$/.test(e.parentPath))
       .map((e) => join(e.parentPath, e.name));
     const missing = BINARIES.filter((b) => !found.some((p) => basename(p) === b));

@@ -7,8 +7,10 @@ few parts of the MySQL client/server protocol it needs itself (handshake, native
 import hashlib
 import json
 import os
+import signal
 import socket
 import struct
+import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -151,14 +153,22 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/health":
             return self.reply(200, {"status": "ok"})
+        if self.path == "/db":
+            db = database()
+            try:
+                hostname, version = db.query("SELECT @@hostname, VERSION()")[0]
+            finally:
+                db.close()
+            return self.reply(200, {"db_host": os.environ["DB_HOST"], "hostname": hostname, "version": version})
         if self.path == "/visits":
             db = database()
             try:
                 db.query("INSERT INTO visits () VALUES ()")
+                row = int(db.query("SELECT LAST_INSERT_ID()")[0][0])
                 count = int(db.query("SELECT COUNT(*) FROM visits")[0][0])
             finally:
                 db.close()
-            return self.reply(200, {"visits": count, "served_by": socket.gethostname()})
+            return self.reply(200, {"visits": count, "id": row, "served_by": socket.gethostname()})
         return self.reply(404, {"error": "not found"})
 
     def reply(self, status, body):
@@ -171,6 +181,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
+    # As PID 1 it would ignore the SIGTERM of `docker stop` / `docker compose down` and wait out the grace period.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     prepare()
     port = int(os.environ.get("PORT", "8000"))
     # Bound before it says so: the lab waits for this line, then connects.

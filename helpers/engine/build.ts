@@ -1,0 +1,81 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { dockerApi } from "./client.ts";
+import { followProgressWith } from "./progress.ts";
+
+// The classic builder colours a RUN's stderr as the CLI shows it (ESC[91m … ESC[0m); the lines keep the text only.
+// eslint-disable-next-line no-control-regex
+const plain = (line: string) => line.replace(/\u001b\[[0-9;]*m/g, "").trimEnd();
+
+export interface BuildRun {
+  // The engine's output, line by line, as `docker build` shows it.
+  lines: string[];
+  // The engine's error line where the build failed.
+  error?: string;
+}
+
+// `docker build` through the engine's API with the builder it uses by default (the classic one; Podman's compat API
+// uses Buildah): each line is passed on as it arrives. `forcerm` removes the step containers of a failed build too,
+// as `docker build --force-rm` does.
+export async function watchedBuild(
+  tag: string,
+  dockerfile: string,
+  files: Record<string, string>,
+  onLine: (line: string) => void,
+): Promise<BuildRun> {
+  const docker = await dockerApi();
+  const context = await mkdtemp(join(tmpdir(), "labs-build-"));
+  try {
+    await writeFile(join(context, "Dockerfile"), dockerfile);
+    for (const [name, content] of Object.entries(files)) await writeFile(join(context, name), content);
+    const stream = await docker.buildImage(
+      { context, src: ["Dockerfile", ...Object.keys(files)] },
+      { t: tag, forcerm: true },
+    );
+    const lines: string[] = [];
+    let pending = "";
+    const error = await followProgressWith(docker, stream, ({ stream: text }) => {
+      const split = (pending + (text ?? "")).split("\n");
+      pending = split.pop()!;
+      for (const line of split.map(plain).filter(Boolean)) {
+        lines.push(line);
+        onLine(line);
+      }
+    }).then(
+      () => undefined,
+      (failed: Error) => failed.message,
+    );
+    if (plain(pending)) lines.push(plain(pending));
+    return { lines, ...(error === undefined ? {} : { error }) };
+  } finally {
+    await rm(context, { recursive: true, force: true });
+  }
+}
+
+export interface NumberedStep {
+  number: number;
+  of: number;
+  instruction: string;
+}
+
+// The classic builder's "Step 2/6 : WORKDIR /app" and Buildah's (Podman's) "STEP 2/6: WORKDIR /app".
+const STEP_LINE = /^(?:Step (\d+)\/(\d+) :|STEP (\d+)\/(\d+):) (.*)$/;
+
+export function numberedSteps(lines: string[]): NumberedStep[] {
+  return lines.flatMap((line) => {
+    const match = STEP_LINE.exec(line);
+    if (!match) return [];
+    const [, number, of, podmanNumber, podmanOf, instruction] = match;
+    return [{ number: Number(number ?? podmanNumber), of: Number(of ?? podmanOf), instruction: instruction! }];
+  });
+}
+
+// A Dockerfile's instructions as a builder numbers them: comments and blank lines dropped, continued lines joined.
+export function instructionsOf(dockerfile: string): string[] {
+  return dockerfile
+    .replace(/\\\n/g, "")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"));
+}
