@@ -5,6 +5,7 @@ import { DockerComposeEnvironment } from "testcontainers";
 import { dockerCli } from "../engine/cli.ts";
 import { dockerApi, endpointOf } from "../engine/client.ts";
 import { composePlugin } from "../engine/compose.ts";
+import { publishAddress } from "../run/containers.ts";
 import { nameForRun, runLabels } from "./containers.ts";
 
 export interface ComposeService {
@@ -37,7 +38,12 @@ export async function labCompose(file: string, variables: Record<string, string>
   };
   try {
     const docker = await dockerApi();
-    const env = { ...plugin.env, ...variables, DOCKER_HOST: endpointOf(docker) };
+    const env = {
+      ...plugin.env,
+      ...variables,
+      DOCKER_HOST: endpointOf(docker),
+      PUBLISH_ADDRESS: await publishAddress(),
+    };
     const compose = async (args: string[]) => (await dockerCli(["compose", ...args], env)).stdout;
     const declared = JSON.parse(await compose(["-f", file, "config", "--no-interpolate", "--format", "json"])) as {
       services?: object;
