@@ -105,6 +105,8 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
     // says: the default engine's bridge, under its running containers. A rootless engine comes back in new RootlessKit
     // namespaces, where it could not take its running containers back: its dockerd stops them itself.
     "live-restore": !rootless,
+    // Its identity key, which a rootless dockerd would keep in the user's ~/.config/docker after the engine is gone.
+    ...(rootless ? { "deprecated-key-path": `${p.run}/key.json` } : {}),
   };
   writeFileSync(`${p.run}/daemon.json`, JSON.stringify(config, null, 2));
   const bin = o.engine === "docker28" ? DOCKER28_DIR : "/usr/sbin";
