@@ -25,6 +25,8 @@ const ENGINES = {
   "docker28-api1.44": { engine: "docker28", minApiVersion: "1.44" },
   // An engine on another machine: a network namespace of the run's own, reached over tcp:// with TLS.
   "docker20-remote-tls": { engine: "docker20", remote: true },
+  // Debian 12's rootless Docker: dockerd-rootless.sh as an unprivileged user, RootlessKit and slirp4netns.
+  "docker20-rootless": { engine: "docker20", rootless: true },
 } satisfies Record<string, Omit<EngineOptions, "name"> | undefined>;
 type EngineName = keyof typeof ENGINES;
 

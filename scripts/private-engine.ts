@@ -1,7 +1,7 @@
 // The private engines' command line (helpers/private-engines/engine.ts is the library):
 // node scripts/private-engine.ts install
 // node scripts/private-engine.ts start --name X --engine docker20|docker28 [--containerd-store] [--min-api 1.44]
-//                                      [--remote] [--registry-mirror URL]
+//                                      [--remote | --rootless] [--registry-mirror URL]
 // node scripts/private-engine.ts stop --name X
 // node scripts/private-engine.ts copy --to-name X REF...      (from the engine testcontainers finds)
 import { parseArgs } from "node:util";
@@ -25,6 +25,7 @@ const { values: v, positionals } = parseArgs({
     "containerd-store": { type: "boolean" },
     "min-api": { type: "string" },
     remote: { type: "boolean" },
+    rootless: { type: "boolean" },
     "registry-mirror": { type: "string" },
     "to-name": { type: "string" },
   },
@@ -48,6 +49,7 @@ try {
       containerdStore: v["containerd-store"],
       minApiVersion: v["min-api"],
       remote: v.remote,
+      rootless: v.rootless,
       registryMirror: v["registry-mirror"],
     });
     for (const [key, value] of Object.entries(started.env)) console.log(`${key}=${value}`);

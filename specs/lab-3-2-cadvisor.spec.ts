@@ -76,6 +76,8 @@ const baseUrl = (cadvisor: StartedTestContainer) => `http://${cadvisor.getHost()
 // Docker API 1.44 is the oldest that Docker 29.0–29.2 accept; cAdvisor v0.46 speaks 1.41.
 const CADVISOR_API = "1.41";
 const engineRefusesCadvisor = apiLevel(engine.minApiVersion) > apiLevel(CADVISOR_API);
+// cAdvisor finds Docker's containers by their cgroups; a rootless engine with cgroup driver "none" gives them none.
+const cgroupsWarning = engine.warnings.find((warning) => /rootless-mode without cgroups/.test(warning));
 
 function notApplicableWhereCadvisorCannotSeeContainers(skip: TestContext["skip"]) {
   notApplicableOn(
@@ -89,6 +91,15 @@ function notApplicableWhereCadvisorCannotSeeContainers(skip: TestContext["skip"]
     engineRefusesCadvisor,
     `minimum API version ${engine.minApiVersion}`,
     `cAdvisor v0.46 speaks Docker API ${CADVISOR_API}, which this engine refuses`,
+  );
+  notApplicableOn(
+    skip,
+    engine.rootless && engine.cgroupDriver === "none",
+    `rootless mode with cgroup driver none on cgroup v${engine.cgroupVersion}` +
+      (cgroupsWarning ? ` ("${cgroupsWarning.replace(/^WARNING: /, "")}")` : ""),
+    "its containers get no cgroup of their own, and cAdvisor v0.46 knows containers only by their cgroups, so it " +
+      `never lists the workload (Docker's rootless docs, "Limiting resources": with cgroup driver none rootless mode ` +
+      "runs without cgroups; moby daemon/info_unix.go)",
   );
 }
 

@@ -16,10 +16,13 @@ export async function dockerCli(
   const output = { stdout: "", stderr: "" };
   child.stdout.on("data", (chunk: Buffer) => (output.stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output.stderr += chunk.toString()));
-  child.stdin.end(input);
-  const code = await new Promise<number | null>((resolve, reject) =>
-    child.once("error", reject).once("close", resolve),
-  );
+  const code = await new Promise<number | null>((resolve, reject) => {
+    // A command refused before it reads stdin (a reference the CLI cannot parse) closes the pipe first: its exit code
+    // and output say why, not the EPIPE of writing to it.
+    child.stdin.on("error", (error: NodeJS.ErrnoException) => error.code === "EPIPE" || reject(error));
+    child.once("error", reject).once("close", resolve);
+    child.stdin.end(input);
+  });
   if (code !== 0)
     throw new Error(`docker ${args.join(" ")} exited with ${code}: ${(output.stdout + output.stderr).trim()}`);
   return output;

@@ -15,6 +15,12 @@ export interface Engine {
   driver: string;
   imageStore: "containerd" | "classic";
   cgroupVersion: string;
+  // "none" where containers get no cgroup of their own: a rootless engine on cgroup v1, or on v2 without systemd.
+  cgroupDriver: string;
+  // dockerd-rootless.sh's engine: "rootless" among its security options.
+  rootless: boolean;
+  // What `docker info` prints as WARNING lines, e.g. "WARNING: Running in rootless-mode without cgroups. …".
+  warnings: string[];
   dataRoot: string;
   // What the engine's host runs, e.g. "Docker Desktop" or "Debian GNU/Linux 12 (bookworm)".
   operatingSystem: string;
@@ -54,6 +60,9 @@ export async function engineFacts(client: EngineClient): Promise<Engine> {
     driver: info.Driver,
     imageStore: containerdStore ? "containerd" : "classic",
     cgroupVersion: info.CgroupVersion ?? "1",
+    cgroupDriver: info.CgroupDriver ?? "",
+    rootless: (info.SecurityOptions ?? []).some((option: string) => /(^|,)name=rootless(,|$)/.test(option)),
+    warnings: info.Warnings ?? [],
     dataRoot: info.DockerRootDir,
     operatingSystem: info.OperatingSystem,
     remote: isRemote(parseEndpoint(endpoint)),
@@ -65,8 +74,8 @@ export function describeEngine(engine: Engine): string {
   return (
     `Docker ${engine.version} ${engine.os}/${engine.arch} at ${engine.endpoint} ` +
     `(API ${engine.minApiVersion}–${engine.apiVersion}, ${engine.imageStore} image store, driver ${engine.driver}, ` +
-    `cgroup v${engine.cgroupVersion}, data root ${engine.dataRoot}) on ${engine.operatingSystem}, ` +
-    `${engine.remote ? "remote" : "local"}, socket ${engine.socketPath} as the engine sees it`
+    `cgroup v${engine.cgroupVersion} (driver ${engine.cgroupDriver}), data root ${engine.dataRoot}) on ` +
+    `${engine.operatingSystem}, ${engine.remote ? "remote" : "local"}${engine.rootless ? ", rootless" : ""}, socket ${engine.socketPath} as the engine sees it`
   );
 }
 

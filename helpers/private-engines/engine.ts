@@ -1,7 +1,8 @@
 // A private Docker engine (20.10 or 28) beside the machine's default one, without disturbing it: a socket, data root,
 // exec root, managed containerd, bridge, address pool and cgroup subtree of its own. Or, with `remote`, the same engine
-// in a network namespace of its own, reached only over tcp:// with TLS, as a reader's engine on another machine.
-// What it needs of the machine is in machine.ts and remote.ts; scripts/private-engine.ts is its command line.
+// in a network namespace of its own, reached only over tcp:// with TLS, as a reader's engine on another machine. Or,
+// with `rootless`, Debian's rootless Docker 20.10 run by an unprivileged user in RootlessKit's namespaces.
+// What it needs of the machine is in machine.ts, remote.ts and rootless.ts; scripts/private-engine.ts is its command line.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { followProgress } from "../engine/progress.ts";
 import { addNetwork, cgroupPids, DOCKER28_DIR, ensureDocker28, freeNetwork, PIDS_TREE } from "./machine.ts";
 import { removeCgroups, removeNetwork, unmountUnder } from "./machine.ts";
 import { addRemoteHost, removeRemoteHost } from "./remote.ts";
+import { ensureRootlessUser, giveToUser, rootlessCommand } from "./rootless.ts";
 
 export type EngineKind = "docker20" | "docker28";
 export interface EngineOptions {
@@ -23,6 +25,8 @@ export interface EngineOptions {
   minApiVersion?: string;
   // In a network namespace of its own, reached over tcp:// with TLS: an engine on another machine.
   remote?: boolean;
+  // dockerd-rootless.sh as an unprivileged user (created when missing): RootlessKit, slirp4netns, no cgroups on v1.
+  rootless?: boolean;
   registryMirror?: string;
   quiet?: boolean;
 }
@@ -75,6 +79,7 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
   if (existsSync(p.socket) && (await engineAnswers({ DOCKER_HOST: `unix://${p.socket}` }, 2000)))
     throw new Error(`engine ${o.name} already answers on ${p.socket}: stop it first`);
   if (o.engine === "docker20" && o.containerdStore) throw new Error("docker20 has no containerd image store");
+  if (o.rootless && (o.engine !== "docker20" || o.remote)) throw new Error("rootless is Debian's docker20, local");
   // dockerd starts a containerd of its own only when none listens at the system's default address.
   if (existsSync("/run/containerd/containerd.sock"))
     throw new Error("a system containerd runs: engines would share it");
@@ -85,35 +90,52 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
   mkdirSync(p.dataRoot, { recursive: true });
   mkdirSync(`${p.run}/exec`, { recursive: true });
   mkdirSync(`${PIDS_TREE}/${p.cgroup}/daemon`, { recursive: true });
+  const rootless = o.rootless ? ensureRootlessUser() : undefined;
+  if (rootless) giveToUser(rootless, [p.run, `${p.run}/exec`, p.dataRoot]);
   // A remote engine owns its namespace's firewall and bridge; a local one shares the machine's with the default engine.
   const remote = o.remote ? addRemoteHost(p.netns, p.veth, pool, p.run) : undefined;
-  if (!remote) addNetwork(p.bridge, pool, p.rule);
+  // A rootless engine's bridge, firewall and addresses are inside RootlessKit's network namespace.
+  const ownNetwork = remote ?? rootless;
+  if (!ownNetwork) addNetwork(p.bridge, pool, p.rule);
   const config = {
     features: { "containerd-snapshotter": Boolean(o.containerdStore) },
     "registry-mirrors": o.registryMirror ? [o.registryMirror] : [],
-    ...(remote ? {} : { "default-address-pools": [{ base: pool, size: 24 }] }),
+    ...(ownNetwork ? {} : { "default-address-pools": [{ base: pool, size: 24 }] }),
     // Restarting with address pools and without live-restore, dockerd deletes the host's docker0 whatever --bridge
-    // says: the default engine's bridge, under its running containers.
-    "live-restore": true,
+    // says: the default engine's bridge, under its running containers. A rootless engine comes back in new RootlessKit
+    // namespaces, where it could not take its running containers back: its dockerd stops them itself.
+    "live-restore": !rootless,
+    // Its identity key, which a rootless dockerd would keep in the user's ~/.config/docker after the engine is gone.
+    ...(rootless ? { "deprecated-key-path": `${p.run}/key.json` } : {}),
   };
   writeFileSync(`${p.run}/daemon.json`, JSON.stringify(config, null, 2));
   const bin = o.engine === "docker28" ? DOCKER28_DIR : "/usr/sbin";
-  const args = [
+  const own = [
     ...["--config-file", `${p.run}/daemon.json`, "--pidfile", `${p.run}/docker.pid`, "--host", `unix://${p.socket}`],
-    ...["--data-root", p.dataRoot, "--exec-root", `${p.run}/exec`, "--userland-proxy-path", `${bin}/docker-proxy`],
-    // The default engine owns the machine's DOCKER chains: two engines writing them would undo each other's rules.
-    ...(remote?.serverTls ?? ["--bridge", p.bridge, "--iptables=false", "--ip6tables=false"]),
-    // Not the default engine's /docker, so that neither engine (nor a cAdvisor) takes the other's containers for its own.
-    ...["--cgroup-parent", `/${p.cgroup}`],
+    ...["--data-root", p.dataRoot, "--exec-root", `${p.run}/exec`],
   ];
+  // Rootless, dockerd forwards ports with RootlessKit's proxy and has no cgroups to place containers in (cgroup v1).
+  const args = rootless
+    ? own
+    : [
+        ...own,
+        ...["--userland-proxy-path", `${bin}/docker-proxy`],
+        // The default engine owns the machine's DOCKER chains: two engines writing them would undo each other's rules.
+        ...(remote?.serverTls ?? ["--bridge", p.bridge, "--iptables=false", "--ip6tables=false"]),
+        // Not the default engine's /docker, so that neither engine (nor a cAdvisor) takes the other's containers for its own.
+        ...["--cgroup-parent", `/${p.cgroup}`],
+      ];
   // Joining the cgroup before exec puts dockerd and all it spawns (containerd, shims, proxies) where stop finds them.
   const joinCgroup = ['echo $$ > "$0" && exec "$@"', `${PIDS_TREE}/${p.cgroup}/daemon/cgroup.procs`];
+  const asUser = rootless && rootlessCommand(rootless, `${p.run}/rootlesskit`, args);
   // dockerd finds containerd, the shim and runc on its PATH.
-  const env = {
-    ...process.env,
-    PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
-    ...(o.minApiVersion ? { DOCKER_MIN_API_VERSION: o.minApiVersion } : {}),
-  };
+  const env = asUser
+    ? asUser.env
+    : {
+        ...process.env,
+        PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+        ...(o.minApiVersion ? { DOCKER_MIN_API_VERSION: o.minApiVersion } : {}),
+      };
   // A remote engine's host has its socket too, as any Docker host does: what runs there (cAdvisor) mounts it, and
   // testcontainers is told where it is the way a user would tell it.
   const clientEnv = remote
@@ -122,8 +144,10 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
   writeFileSync(`${p.run}/env.json`, JSON.stringify(clientEnv));
   const launch = async () => {
     const log = openSync(`${p.run}/dockerd.log`, "a");
-    const [command, ...prefix] = [...(remote?.nsenter ?? []), "sh", "-c", ...joinCgroup, `${bin}/dockerd`, ...args];
-    const child = spawn(command!, prefix, { detached: true, stdio: ["ignore", log, log], env });
+    const daemon = asUser ? asUser.argv : [`${bin}/dockerd`, ...args];
+    const [command, ...prefix] = [...(remote?.nsenter ?? []), "sh", "-c", ...joinCgroup, ...daemon];
+    // The run dir is a directory the rootless user may enter, as dockerd-rootless.sh's working directory must be.
+    const child = spawn(command!, prefix, { detached: true, stdio: ["ignore", log, log], env, cwd: p.run });
     child.unref();
     closeSync(log);
     for (const deadline = Date.now() + 60_000; !(await engineAnswers(clientEnv, 2000)); await sleep(100)) {

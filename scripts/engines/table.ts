@@ -19,7 +19,8 @@ const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ")
 function title(e: EngineRun): string {
   const engine = e.run?.engine;
   if (!engine) return e.name;
-  return `${e.name}: Docker ${engine.version}, ${engine.imageStore} store (${engine.driver})`;
+  const rootless = engine.rootless ? ", rootless" : "";
+  return `${e.name}: Docker ${engine.version}${rootless}, ${engine.imageStore} store (${engine.driver})`;
 }
 
 function counts(steps: MatrixStep[]): string {
