@@ -1,15 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { engineLeftovers, startChildRun, vitestCommand } from "../../helpers/self-test/child-run.ts";
+import { engineLeftovers, startChild, vitestCommand } from "../../helpers/child-runs/child.ts";
 import { RUN_LINE } from "../../helpers/run/identity.ts";
 
 describe("The run's final audit", { timeout: 60_000 }, () => {
   it("fails a run that published beyond loopback or left a container, and removes what it left", async () => {
-    const child = startChildRun(
-      vitestCommand("--config", "specs/reliability/vitest.config.ts", "--project", "probes"),
-      {
-        LABS_PROBES: "1",
-      },
-    );
+    const child = startChild(vitestCommand("--config", "specs/reliability/vitest.config.ts", "--project", "probes"), {
+      env: { LABS_PROBES: "1" },
+    });
     const { code } = await child.exited;
     const runId = child.output().match(RUN_LINE)![1]!;
     expect(code).toBe(1);
