@@ -175,6 +175,6 @@ export function unverified(result: RunResult): string[] {
     .map(({ fullName, note = "" }) =>
       note.startsWith("not applicable")
         ? `step "${fullName}" is not applicable without a named image label or engine fact: ${note}`
-        : `step "${fullName}" was skipped: ${note || "(no reason)"}`,
+        : `step "${fullName}" ${note.startsWith("skipped") ? note : `was skipped: ${note || "(no reason)"}`}`,
     );
 }
