@@ -6,11 +6,10 @@ import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { npmCommand, startChild } from "../helpers/child-runs/child.ts";
-import { readRunResult, RESULTS_IN_REPORT } from "../helpers/child-runs/results.ts";
+import { readRunResult, RESULTS_IN_REPORT, type RunResult } from "../helpers/child-runs/results.ts";
 import { imagesOfSpecFiles } from "../helpers/catalogue/selection.ts";
 import { RUN_LINE } from "../helpers/run/identity.ts";
-import { officialPathProblems } from "../helpers/self-test/mirror-evidence.ts";
-import { startOfficialMirror } from "../helpers/self-test/official-mirror.ts";
+import { startOfficialMirror, type OfficialMirror } from "../helpers/self-test/official-mirror.ts";
 import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
 import { since } from "../helpers/util/time.ts";
 
@@ -18,6 +17,26 @@ const seconds = (start: number) => `${since(start).toFixed(1)} s`;
 const stopped = abortOnSignals((signal) =>
   console.error(`official mirror: ${signal}, stopping the labs and the mirror`),
 );
+
+// What a run through the mirror must show to count as the official path: each image fetched from the mirror by its
+// tag (not found locally), and named in the report by the reference it ran under, the very digest the mirror holds,
+// and the stand-in label it carried through the registry.
+async function officialPathProblems(mirror: OfficialMirror, output: string, run: RunResult): Promise<string[]> {
+  const served = new Set(await mirror.manifestsServed());
+  const images = [...new Set(run.files.flatMap(({ images }) => images))];
+  const problems: string[] = [];
+  for (const { official, repository, tag, digest } of mirror.copies) {
+    const ref = mirror.imageMap[official] ?? official;
+    if (!output.includes(`images: pulling ${ref}`)) problems.push(`the run did not pull ${ref}: it had a local copy`);
+    if (!served.has(`${repository}:${tag}`)) problems.push(`the mirror never served ${repository}:${tag} by its tag`);
+    const shown = images.find((image) => image.startsWith(`${official} -> ${ref} (`));
+    if (!shown) problems.push(`the report names no image line for ${official} run as ${ref}`);
+    else if (!shown.includes(`, digest ${digest})`)) problems.push(`the report shows ${official} without ${digest}`);
+    else if (!shown.endsWith(`stand-in for ${official}`) && !shown.includes(`stand-in for ${official},`))
+      problems.push(`the report does not show the stand-in label of ${official}: ${shown}`);
+  }
+  return problems;
+}
 
 async function main(files: string[]): Promise<number> {
   const specs = files.length

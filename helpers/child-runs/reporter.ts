@@ -2,9 +2,10 @@
 // with when the runner saw each spec file queued, started and ended (the bench lines these up with engine events).
 import { writeFile } from "node:fs/promises";
 import { relative } from "node:path";
-import type { SerializedError } from "vitest";
-import type { Reporter, TestModule, TestRunEndReason, Vitest } from "vitest/node";
-import { runResultOf, type FileTimes } from "./results.ts";
+import type { Reporter, TestModule, Vitest } from "vitest/node";
+import { runResultOf, type SpecFile } from "./results.ts";
+
+type FileTimes = NonNullable<SpecFile["times"]>;
 
 export const RESULTS_FILE_VARIABLE = "LABS_RESULTS_FILE";
 
@@ -26,15 +27,11 @@ export default class ResultsReporter implements Reporter {
   onTestModuleStart = (module: TestModule) => void (this.timesOf(module).startedAt ??= Date.now());
   onTestModuleEnd = (module: TestModule) => void (this.timesOf(module).endedAt = Date.now());
 
-  async onTestRunEnd(
-    modules: ReadonlyArray<TestModule>,
-    errors: ReadonlyArray<SerializedError>,
-    outcome: TestRunEndReason,
-  ) {
+  onTestRunEnd: Reporter["onTestRunEnd"] = async (modules, errors, outcome) => {
     const out = process.env[RESULTS_FILE_VARIABLE];
     if (!out) return;
     const result = runResultOf(modules, errors, outcome, this.root);
     for (const file of result.files) file.times = this.times.get(file.file);
     await writeFile(out, JSON.stringify(result, null, 2));
-  }
+  };
 }

@@ -40,20 +40,14 @@ export interface Step {
   logs: { container: string; lines: string[] }[];
 }
 
-// When the runner saw the file queued, started and ended (epoch ms): its imports and file fixtures included.
-export interface FileTimes {
-  queuedAt: number;
-  startedAt?: number;
-  endedAt?: number;
-}
-
 export interface SpecFile {
   file: string;
   lab: string;
   images: string[];
   ran: boolean;
   failures: Failure[];
-  times?: FileTimes;
+  // When the runner saw the file queued, started and ended (epoch ms): its imports and file fixtures included.
+  times?: { queuedAt: number; startedAt?: number; endedAt?: number };
 }
 
 export interface RunResult {
