@@ -80,16 +80,11 @@ export async function engineLeftovers(runId: string, host?: string): Promise<str
   return (await resourcesOfRun(docker, runId)).map(({ description }) => description);
 }
 
-// The guardian names its run on its command line.
+// The guardian names its run on its command line; 0 once it has exited, and so done all it will do.
 export async function guardianPid(runId: string): Promise<number> {
   for (const pid of (await readdir("/proc")).filter((name) => /^\d+$/.test(name))) {
     const cmdline = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
     if (cmdline.includes("guardian.ts") && cmdline.includes(runId)) return Number(pid);
   }
   return 0;
-}
-
-// Once the guardian has exited, it has done all it will do.
-export async function guardianExited(runId: string): Promise<boolean> {
-  return (await guardianPid(runId)) === 0;
 }

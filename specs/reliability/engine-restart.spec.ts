@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerApi, endpointOf } from "../../helpers/engine/client.ts";
 import { RUN_LINE } from "../../helpers/run/identity.ts";
-import { engineLeftovers, guardianExited, startChild, vitestCommand } from "../../helpers/child-runs/child.ts";
+import { engineLeftovers, guardianPid, startChild, vitestCommand } from "../../helpers/child-runs/child.ts";
 import { copyImages, startPrivateEngine, type PrivateEngine } from "../../scripts/private-engine.ts";
 
 const LABS = ["specs/lab-3-2-2-containers.spec.ts", "specs/lab-3-3-nginx.spec.ts"];
@@ -29,7 +29,7 @@ async function runLosingTheEngine(
     downForMs ??
       (async () => {
         await child.exited;
-        await expect.poll(() => guardianExited(runId), { timeout: 30_000 }).toBe(true);
+        await expect.poll(() => guardianPid(runId), { timeout: 30_000 }).toBe(0);
         await sleep(1_000);
       }),
     signal,
