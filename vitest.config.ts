@@ -5,8 +5,8 @@ import { labsProject } from "./helpers/vitest/projects.ts";
 // vitest.self-test.config.ts, because they start runs of this suite as child processes.
 export default defineConfig({
   test: {
-    // The labs' report folder and, for scripts/engines.ts, their results as JSON (only when LABS_MATRIX_OUT is set).
-    reporters: ["verbose", "./helpers/vitest/labs-reporter.ts", "./helpers/vitest/matrix-reporter.ts"],
+    // The labs' report folder and, for another process, their results as JSON (only when LABS_RESULTS_FILE is set).
+    reporters: ["verbose", "./helpers/vitest/labs-reporter.ts", "./helpers/child-runs/reporter.ts"],
     attachmentsDir: "reports/.attachments",
     projects: [
       { test: { name: "unit", include: ["specs/unit/**/*.spec.ts"] } },

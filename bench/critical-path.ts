@@ -4,13 +4,13 @@
 import { basename } from "node:path";
 import type { Seen } from "./engine-watch.ts";
 import type { ProcessTreeSampler } from "./process-tree.ts";
-import type { ModuleTiming } from "./timing-reporter.ts";
+import type { SpecTiming as ModuleTiming } from "./runs.ts";
 
 // Engine events and the main process's reporter clock agree to a few milliseconds; the reporter hears of a file
 // a little after its worker started it.
 const SLACK_MS = 100;
 
-export const labName = (moduleId: string) => basename(moduleId).replace(/\.spec\.ts$/, "");
+export const labName = (file: string) => basename(file).replace(/\.spec\.ts$/, "");
 
 export interface LabPath {
   lab: string;
@@ -40,7 +40,7 @@ export function attribute(containers: Seen[], modules: ModuleTiming[], exitedAt:
   const owned = new Map<ModuleTiming, Seen[]>();
   const groups = new Map<string, Seen[]>();
   for (const container of containers) {
-    const labelled = container.spec && modules.find(({ moduleId }) => moduleId.endsWith(`/${container.spec}`));
+    const labelled = container.spec && modules.find(({ file }) => file === container.spec);
     if (labelled) {
       owned.set(labelled, [...(owned.get(labelled) ?? []), container]);
       continue;
@@ -73,7 +73,7 @@ export function labPath(module: ModuleTiming, containers: Seen[], windowsMs: num
   const firstCreate = Math.min(...containers.map(({ createdAt }) => createdAt!));
   const lastReady = Math.max(...ready.map(({ readyAt }) => readyAt!));
   return {
-    lab: labName(module.moduleId),
+    lab: labName(module.file),
     containers,
     slowest,
     readyMs: slowest ? readyMs(slowest) : 0,
@@ -118,7 +118,7 @@ export function figures(run: Run, windowsMs: (lab: string) => number): RunFigure
   const labs = [...run.modules]
     .sort((a, b) => a.queuedAt - b.queuedAt)
     .map((module) => ({
-      ...labPath(module, owned.get(module) ?? [], windowsMs(labName(module.moduleId)), run.exitedAt),
+      ...labPath(module, owned.get(module) ?? [], windowsMs(labName(module.file)), run.exitedAt),
       runnerPeakKb: run.tree.peak("runnerKb", module.queuedAt, module.endedAt ?? run.exitedAt),
     }));
   const longest = labs.reduce<LabPath | undefined>((a, b) => (a && a.criticalMs >= b.criticalMs ? a : b), undefined);

@@ -1,6 +1,7 @@
 // The containers of one suite run as the engine saw them (create, start, die, in the engine's clock) and when each
 // first answered the bench's own probe. Other engineers' runs share the engine: only the run whose id the suite
 // printed is probed and kept.
+import { eachLine } from "../helpers/util/lines.ts";
 import { dockerApi } from "../helpers/engine/client.ts";
 import { RUN_LABEL, SPEC_LABEL } from "../helpers/run/identity.ts";
 import { firstAnswer, probeFor } from "./probe.ts";
@@ -43,12 +44,7 @@ export class EngineWatch {
     this.stream = await docker.getEvents({
       filters: { type: ["container"], label: [RUN_LABEL], event: ["create", "start", "die", "destroy"] },
     });
-    let partial = "";
-    this.stream.on("data", (chunk: Buffer) => {
-      const lines = (partial + chunk.toString()).split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) if (line.trim()) this.onEvent(JSON.parse(line) as EngineEvent);
-    });
+    eachLine(this.stream, (line) => line.trim() && this.onEvent(JSON.parse(line) as EngineEvent));
     this.stream.on("error", () => undefined);
   }
 

@@ -55,10 +55,10 @@ async function preflight(): Promise<boolean> {
 // and the bench exits 1.
 const failures: string[] = [];
 function passed(what: string, run: Finished): boolean {
-  if (run.code === 0) return true;
+  if (run.exitCode === 0) return true;
   console.error(run.output.trimEnd().split("\n").slice(-30).join("\n"));
-  failures.push(`${what} (exit ${run.code})`);
-  log(`${what} failed (exit ${run.code}): left out`);
+  failures.push(`${what} (exit ${run.exitCode})`);
+  log(`${what} failed (exit ${run.exitCode}): left out`);
   return false;
 }
 

@@ -1,11 +1,12 @@
-// Checks the report folder a `npm run labs` run wrote against the steps vitest itself recorded: a section per lab, a row
-// per step, no failed row, every "not applicable" row under the one rule (a named image label, engine fact or runner
-// fact and its upstream reason), JUnit XML with every step, and the kept evidence files.
+// Checks the report folder a `npm run labs` run wrote against the steps vitest recorded (the run model beside the
+// report): a step of every lab spec and of the notes as printed, a section per lab and a row per step in report.md,
+// each step passed or not applicable under the one rule (a named image label, engine fact or runner fact and its
+// upstream reason), JUnit XML, and the kept evidence files.
 // `node scripts/check-report.ts [reports/<run>]` (default: the folder reports/latest.txt names).
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { NOT_APPLICABLE } from "../helpers/lab/applicability.ts";
-import { LATEST } from "../helpers/vitest/lab-report.ts";
+import { counts, exitCauses, readRunResult, RESULTS_IN_REPORT, unverified } from "../helpers/child-runs/results.ts";
+import { LATEST, rowStart } from "../helpers/vitest/lab-report.ts";
 
 const EVIDENCE = [
   "lab-3-3-nginx-welcome.png",
@@ -13,7 +14,7 @@ const EVIDENCE = [
   "lab-3-2-cadvisor-workload-cpu.png",
 ];
 // The labs, and the notes' commands that cannot be typed as printed (a section of its own, a row per command).
-const REPORTED = /(^|\/)(lab-[^/]+|notes-as-printed)\.spec\.ts$/;
+const REPORTED = /^(lab-[^/]+|notes-as-printed)\.spec\.ts$/;
 const latest = () => {
   if (!existsSync(LATEST)) {
     console.error(
@@ -24,49 +25,34 @@ const latest = () => {
   return join("reports", readFileSync(LATEST, "utf8").trim());
 };
 const dir = process.argv[2] ?? latest();
+const result = await readRunResult(join(dir, RESULTS_IN_REPORT)).catch((error: Error) => {
+  console.error(`report check failed: ${dir} has no run model: ${error.message}`);
+  process.exit(1);
+});
 const problems: string[] = [];
-const read = (file: string) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), "utf8") : "");
-const [report, junit] = [read("report.md"), read("junit.xml")];
-if (!report) problems.push(`${dir}/report.md is missing`);
-if (!junit) problems.push(`${dir}/junit.xml is missing`);
+for (const file of ["report.md", "junit.xml", ...EVIDENCE]) {
+  if (!existsSync(join(dir, file))) problems.push(`${dir}/${file} is missing`);
+}
+const report = existsSync(join(dir, "report.md")) ? readFileSync(join(dir, "report.md"), "utf8") : "";
 
-// The steps as vitest's own JUnit reporter recorded them (`vitest list` omits steps declared through `test.extend`).
-const unescape = (text: string) =>
-  text.replace(
-    /&(lt|gt|quot|apos|amp);/g,
-    (_, entity: string) => ({ lt: "<", gt: ">", quot: '"', apos: "'", amp: "&" })[entity]!,
-  );
-const steps = [...junit.matchAll(/<testcase classname="([^"]+)" name="([^"]+)"/g)]
-  .map(([, file, name]) => ({ file: unescape(file!), name: unescape(name!) }))
-  .filter(({ file }) => REPORTED.test(file));
 for (const spec of readdirSync("specs").filter((file) => REPORTED.test(file))) {
-  if (!steps.some(({ file }) => file.endsWith(spec))) problems.push(`junit.xml has no step of specs/${spec}`);
+  if (!result.steps.some(({ file }) => file === join("specs", spec)))
+    problems.push(`the run has no step of specs/${spec}`);
 }
-
-const escape = (text: string) => text.replaceAll("|", "\\|");
-const notVerified: string[] = [];
-for (const { name, file } of steps) {
-  const [lab, ...rest] = name.split(" > ");
-  const title = rest.join(" > ");
+for (const { lab, file } of result.files) {
   if (!report.includes(`## ${lab}\n`)) problems.push(`report.md has no section "${lab}" (${file})`);
-  const row = report.split("\n").find((line) => line.startsWith(`| \`${escape(title)}\` |`));
-  const [, result = "", , observed = ""] = row?.replace(/ \|$/, "").split(" | ") ?? [];
-  if (!row) problems.push(`report.md has no row for "${title}"`);
-  else if (result === "failed") problems.push(`"${title}" failed: ${observed.slice(0, 200)}`);
-  else if (result === "not applicable") {
-    const reason = observed.split("<br>").find((line) => line.startsWith("not applicable"));
-    if (!reason || !NOT_APPLICABLE.test(reason.replaceAll("\\|", "|")))
-      problems.push(
-        `"${title}" is not applicable without a named image label, engine fact or runner fact: ${observed}`,
-      );
-    else notVerified.push(`${lab} > ${title}: ${reason}`);
-  } else if (result !== "passed") problems.push(`"${title}" has result "${result}"`);
 }
-for (const evidence of EVIDENCE) if (!existsSync(join(dir, evidence))) problems.push(`${dir}/${evidence} is missing`);
+for (const step of result.steps) {
+  if (!report.includes(rowStart(step))) problems.push(`report.md has no ${step.state} row for "${step.title}"`);
+}
+problems.push(...exitCauses(result), ...unverified(result));
 
-for (const line of notVerified) console.log(`not verified by this run: ${line}`);
+for (const { fullName, note } of result.steps.filter(({ state }) => state === "not applicable")) {
+  console.log(`not verified by this run: ${fullName}: ${note}`);
+}
+const summary = `${result.steps.length} steps: ${counts(result.steps)}`;
 if (problems.length > 0) {
-  console.error(`report check failed:\n${problems.map((problem) => `  ${problem}`).join("\n")}`);
+  console.error(`report check failed (${summary}):\n${problems.map((problem) => `  ${problem}`).join("\n")}`);
   process.exit(1);
 }
-console.log(`report check: ${dir} has a section per lab and a row for each of its ${steps.length} steps, none failed`);
+console.log(`report check: ${dir} has a section per lab and a row for each of its ${summary}`);

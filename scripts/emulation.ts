@@ -12,8 +12,10 @@ import { catalogueEntry } from "../helpers/catalogue/entries.ts";
 import { arm64OnlyRef } from "./emulation/arm64-registry.ts";
 import { ARM64, arm64CacheUpToDate, arm64MySql, CACHE } from "./emulation/arm64-stand-in.ts";
 import { ensureBinfmt } from "./emulation/binfmt.ts";
+import { LABS_REPORTER, runLabs, type LabsRun } from "../helpers/child-runs/run-labs.ts";
+import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
+import { since, timed as timedWork } from "../helpers/util/time.ts";
 import { engineName, stopOrphans } from "./engines/orphans.ts";
-import { runLabs, type LabsRun } from "./engines/run-labs.ts";
 import { problemsOf } from "./engines/table.ts";
 import { dockerApi } from "../helpers/engine/client.ts";
 import {
@@ -25,18 +27,21 @@ import {
 
 const PREFIX = "emulation";
 const LAB = "lab-3-1-mysql";
-const cancel = new AbortController();
 const say = (line: string) => console.log(`emulation: ${line}`);
+const cancelled = abortOnSignals((signal) =>
+  console.error(`emulation: ${signal}, stopping the build or labs, then the engines`),
+);
 const timings: string[] = [];
 
 async function timed<T>(what: string, work: () => Promise<T>): Promise<T> {
-  const start = performance.now();
-  const result = await work();
-  const seconds = ((performance.now() - start) / 1000).toFixed(1);
-  timings.push(`${what} ${seconds} s`);
-  say(`${what}: ${seconds} s`);
-  return result;
+  const { value, seconds } = await timedWork(work);
+  timings.push(`${what} ${seconds.toFixed(1)} s`);
+  say(`${what}: ${seconds.toFixed(1)} s`);
+  return value;
 }
+
+const labsRun = (env: NodeJS.ProcessEnv) =>
+  runLabs({ files: [LAB], env, signal: cancelled, reporters: [LABS_REPORTER], echo: true });
 
 async function onEngine<T>(what: string, o: Omit<EngineOptions, "name">, work: (e: PrivateEngine) => Promise<T>) {
   const engine = await timed(`start ${o.engine} (${what})`, () =>
@@ -53,7 +58,7 @@ async function onEngine<T>(what: string, o: Omit<EngineOptions, "name">, work: (
 function wrongPlatformProblems(run: LabsRun): string[] {
   const lines = run.output.split("\n").filter((line) => /Could not pull/.test(line));
   const stack = run.output.split("\n").some((line) => /^\s+at /.test(line));
-  if (run.exitCode !== 0 && run.steps.length === 0 && lines.length === 1 && /s390x/.test(lines[0]!) && !stack) {
+  if (run.exitCode !== 0 && run.result.steps.length === 0 && lines.length === 1 && /s390x/.test(lines[0]!) && !stack) {
     say(`linux/s390x stopped the setup with one line: ${lines[0]!.trim()}`);
     return [];
   }
@@ -61,7 +66,7 @@ function wrongPlatformProblems(run: LabsRun): string[] {
 }
 
 function emulatedProblems(run: LabsRun): string[] {
-  const step = run.steps.find(({ title }) => title.startsWith("docker pull --platform"));
+  const step = run.result.steps.find(({ title }) => title.startsWith("docker pull --platform"));
   const observed = step?.observed.find((line) => /emulation:/.test(line)) ?? "(no platform line)";
   say(`linux/arm64, ${LAB} platform step: ${observed}`);
   const problems = problemsOf({ name: ARM64, run, timings: [] });
@@ -78,11 +83,11 @@ async function prepare(): Promise<number> {
   }
   await onEngine("prepare", { engine: "docker28" }, async (builder) => {
     const arm64 = await timed("arm64 mysql stand-in (cache load, build)", () =>
-      arm64MySql(builder.docker, cancel.signal, say),
+      arm64MySql(builder.docker, cancelled, say),
     );
     say(arm64.built.length ? `built ${arm64.built.join(", ")}` : "nothing to build");
   });
-  return cancel.signal.aborted ? 130 : 0;
+  return cancelled.aborted ? signalExitCode(cancelled) : 0;
 }
 
 async function main(): Promise<number> {
@@ -94,7 +99,7 @@ async function main(): Promise<number> {
   // Docker 20.10 imports and commits every image as its own platform; Docker 28 keeps the base's linux/arm64.
   const problems = await onEngine("build", { engine: "docker28" }, async (builder) => {
     const docker = builder.docker;
-    const arm64 = await timed("arm64 mysql stand-in (cache load, build)", () => arm64MySql(docker, cancel.signal, say));
+    const arm64 = await timed("arm64 mysql stand-in (cache load, build)", () => arm64MySql(docker, cancelled, say));
     const s = arm64.seconds;
     say(
       `${arm64.built.length ? `cold: built ${arm64.built.join(", ")}` : "warm: nothing to build"} ` +
@@ -111,26 +116,15 @@ async function main(): Promise<number> {
         TESTCONTAINERS_RYUK_DISABLED: "true",
       };
       // The wrong platform first: once the arm64 image is pulled, the engine has a copy and nothing is pulled.
-      const wrong = await timed("lab 3-1, linux/s390x", () =>
-        runLabs({ ...env, LABS_PLATFORM: "linux/s390x" }, [LAB], cancel.signal),
-      );
-      const right = await timed("lab 3-1, linux/arm64", () =>
-        runLabs({ ...env, LABS_PLATFORM: ARM64 }, [LAB], cancel.signal),
-      );
+      const wrong = await timed("lab 3-1, linux/s390x", () => labsRun({ ...env, LABS_PLATFORM: "linux/s390x" }));
+      const right = await timed("lab 3-1, linux/arm64", () => labsRun({ ...env, LABS_PLATFORM: ARM64 }));
       return [...wrongPlatformProblems(wrong), ...emulatedProblems(right)];
     });
   });
-  say(`${timings.join(", ")}; total ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  say(`${timings.join(", ")}; total ${since(started).toFixed(1)} s`);
   for (const problem of problems) console.error(`emulation: ${problem}`);
-  if (cancel.signal.aborted) return 130;
+  if (cancelled.aborted) return signalExitCode(cancelled);
   return problems.length ? 1 : 0;
-}
-
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (!cancel.signal.aborted) console.error(`emulation: ${signal}, stopping the build or labs, then the engines`);
-    cancel.abort();
-  });
 }
 
 main().then(

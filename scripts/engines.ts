@@ -1,20 +1,22 @@
 // The labs on every engine CI can start here, one after the other: the default engine (DOCKER_HOST or the default
 // socket), then private Docker 28 engines beside it with the classic and with the containerd image store, each with
 // the stand-ins copied in from the default engine and stopped (its data root removed) however the run ends.
-// Prints and writes reports/engines.md: engine × lab, passed / failed / not applicable; exits 1 unless all green.
+// Prints and writes reports/engines.md: engine × lab, the steps of each kind; exits 1 unless all green.
 //
 // node scripts/engines.ts [--engines default,docker28,docker28-containerd] [--default-from results.json] [filter ...]
-// --default-from takes the default engine's row from a run already made with LABS_MATRIX_OUT (.ci/run's `npm test`),
-// rather than running the same labs on the same engine again.
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+// --default-from takes the default engine's row from a run already made with LABS_RESULTS_FILE (.ci/run's `npm test`)
+// or from a report folder's results.json, rather than running the same labs on the same engine again.
+import { mkdir, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { CATALOGUE } from "../helpers/catalogue/entries.ts";
+import { readRunResult } from "../helpers/child-runs/results.ts";
+import { LABS_REPORTER, runLabs } from "../helpers/child-runs/run-labs.ts";
 import { dockerApi, endpointOf } from "../helpers/engine/client.ts";
 import { copyImages, startPrivateEngine } from "../helpers/private-engines/engine.ts";
-import { engineName, stopOrphans } from "./engines/orphans.ts";
 import type { EngineOptions } from "../helpers/private-engines/engine.ts";
-import type { MatrixResult } from "../helpers/vitest/matrix-reporter.ts";
-import { runLabs } from "./engines/run-labs.ts";
+import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
+import { since } from "../helpers/util/time.ts";
+import { engineName, stopOrphans } from "./engines/orphans.ts";
 import { matrixMarkdown, problemsOf, type EngineRun } from "./engines/table.ts";
 
 const ENGINES = {
@@ -34,9 +36,13 @@ const REPORT = "reports/engines.md";
 const PREFIX = "matrix";
 // The labs run on the stand-ins everywhere: no registry answers here, and every engine gets the same images.
 const LABS_ENV = { LABS_IMAGES: "local", TESTCONTAINERS_RYUK_DISABLED: "true" };
-const cancel = new AbortController();
-const since = (start: number) => (performance.now() - start) / 1000;
 const say = (line: string) => console.log(`\n== engines: ${line}`);
+// Ctrl-C reaches the labs' own process too; either way the labs stop, then the engine that ran them.
+const cancelled = abortOnSignals((signal) =>
+  console.error(`engines: ${signal}, stopping the labs and then the engine`),
+);
+const labsOn = (env: NodeJS.ProcessEnv, filters: string[]) =>
+  runLabs({ files: filters, env: { ...LABS_ENV, ...env }, signal: cancelled, reporters: [LABS_REPORTER], echo: true });
 
 function options(argv: string[]): { engines: EngineName[]; filters: string[]; defaultFrom?: string } {
   const { values, positionals } = parseArgs({
@@ -56,18 +62,17 @@ function options(argv: string[]): { engines: EngineName[]; filters: string[]; de
 }
 
 async function fromEarlierRun(name: string, file: string): Promise<EngineRun> {
-  const text = await readFile(file, "utf8").catch((error: Error) => {
-    throw new Error(`--default-from ${file}: ${error.message}; run the labs with LABS_MATRIX_OUT=${file} first`);
+  const result = await readRunResult(file).catch((error: Error) => {
+    throw new Error(`--default-from ${file}: ${error.message}; run the labs with LABS_RESULTS_FILE=${file} first`);
   });
-  const result = JSON.parse(text) as MatrixResult;
   say(`${name}: the labs' results of the run that wrote ${file}`);
-  return { name, run: { ...result, exitCode: 0, output: "", seconds: 0 }, timings: [] };
+  return { name, run: { result, exitCode: 0, output: "" }, timings: [] };
 }
 
 async function onDefault(name: string, filters: string[]): Promise<EngineRun> {
   const host = endpointOf(await dockerApi());
   say(`${name}: the labs on ${host}`);
-  const run = await runLabs(LABS_ENV, filters, cancel.signal);
+  const run = await labsOn({}, filters);
   say(`${name}: labs in ${run.seconds.toFixed(1)} s`);
   return { name, run, timings: [["labs", run.seconds]] };
 }
@@ -93,8 +98,8 @@ async function onPrivate(name: Exclude<EngineName, "default">, filters: string[]
     );
     timings.push(["copy", since(start)]);
     say(`${name}: stand-ins copied from ${endpointOf(from)} in ${since(start).toFixed(1)} s`);
-    if (cancel.signal.aborted) throw new Error("interrupted");
-    const run = await runLabs({ ...LABS_ENV, ...engine.env }, filters, cancel.signal);
+    if (cancelled.aborted) throw new Error("interrupted");
+    const run = await labsOn({ ...engine.env }, filters);
     timings.push(["labs", run.seconds]);
     say(`${name}: labs in ${run.seconds.toFixed(1)} s`);
     return { name, run, timings };
@@ -113,7 +118,7 @@ async function main(): Promise<number> {
   await stopOrphans(PREFIX, say);
   const runs: EngineRun[] = [];
   for (const name of engines) {
-    if (cancel.signal.aborted) break;
+    if (cancelled.aborted) break;
     if (name !== "default") runs.push(await onPrivate(name, filters));
     else runs.push(defaultFrom ? await fromEarlierRun(name, defaultFrom) : await onDefault(name, filters));
   }
@@ -121,16 +126,8 @@ async function main(): Promise<number> {
   await mkdir("reports", { recursive: true });
   await writeFile(REPORT, `# The labs on each engine\n\n${table}`);
   console.log(`\n${table}\n(written to ${REPORT})`);
-  if (cancel.signal.aborted) return 130;
+  if (cancelled.aborted) return signalExitCode(cancelled);
   return runs.some((run) => problemsOf(run).length > 0) ? 1 : 0;
-}
-
-// Ctrl-C reaches the labs' own process too; either way the labs stop, then the engine that ran them.
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, () => {
-    if (!cancel.signal.aborted) console.error(`engines: ${signal}, stopping the labs and then the engine`);
-    cancel.abort();
-  });
 }
 
 main().then(

@@ -5,25 +5,27 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
+import { runLabs } from "../helpers/child-runs/run-labs.ts";
 import { dockerApi } from "../helpers/engine/client.ts";
+import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
+import { since } from "../helpers/util/time.ts";
 import { DeclarationError, declaredMutants, ROOT, type Mutant } from "./mutants/declarations.ts";
 import { buildMutant, mutantRef, removeMutantImages } from "./mutants/images.ts";
 import { specFilesOf } from "./mutants/declared-steps.ts";
-import { labRun } from "./mutants/lab-runs.ts";
-import { matrix, verdictOf, whyNotGreen, type Verdict } from "./mutants/verdicts.ts";
+import { matrix, secondsOfFile, verdictOf, whyNotGreen, type Verdict } from "./mutants/verdicts.ts";
 
 const MATRIX_FILE = join(ROOT, "reports", "mutants.md");
 const runId = `${Date.now().toString(36)}-${process.pid}`;
-const cancel = new AbortController();
-const { signal } = cancel;
+const signal = abortOnSignals((name) =>
+  console.error(`mutants: ${name}, stopping the lab runs and removing this run's images`),
+);
 
 const stopBuilds = new AbortController();
 
-function labEnv(map?: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, LABS_IMAGES: "local" };
-  delete env.LABS_IMAGE_MAP;
-  return map ? { ...env, LABS_IMAGE_MAP: JSON.stringify(map) } : env;
-}
+const labEnv = (map?: Record<string, string>): NodeJS.ProcessEnv => ({
+  LABS_IMAGES: "local",
+  LABS_IMAGE_MAP: map && JSON.stringify(map),
+});
 
 async function inPool<T>(items: readonly T[], size: number, until: AbortSignal, work: (item: T) => Promise<void>) {
   const queue = [...items];
@@ -39,7 +41,7 @@ async function main(): Promise<number> {
   if (!Number.isInteger(atOnce) || atOnce < 1)
     throw new DeclarationError(`--at-once ${values["at-once"]}: give 1 or more`);
   const started = performance.now();
-  const seconds = () => (performance.now() - started) / 1000;
+  const seconds = () => since(started);
   const mutants = await declaredMutants(positionals);
   const docker = await dockerApi();
   console.log(`mutants: run ${runId}, ${mutants.length} broken images, ${atOnce} at once`);
@@ -55,29 +57,30 @@ async function main(): Promise<number> {
     await building;
     console.log(`mutants: ${mutants.length} images built, their steps found (${seconds().toFixed(0)} s so far)`);
     const involved = [...new Set([...files.values()].flat())].sort();
-    const baseline = await labRun({ files: involved, env: labEnv(), signal });
-    const notGreen = whyNotGreen(baseline.steps, mutants, baseline.unloadable);
+    const baseline = await runLabs({ files: involved, env: labEnv(), signal });
+    signal.throwIfAborted();
+    const notGreen = whyNotGreen(baseline, mutants);
     if (notGreen)
       throw new DeclarationError(`mutants: not green on the unbroken stand-ins, so nothing to prove: ${notGreen}`);
     console.log(`mutants: ${involved.join(", ")} green on the stand-ins (${seconds().toFixed(0)} s so far)`);
 
     // Longest first, judged by the baseline, so that the last runs to finish are short ones.
-    const secondsOf = (file: string) => baseline.steps.reduce((sum, s) => sum + (s.file === file ? s.seconds : 0), 0);
-    const expected = (mutant: Mutant) => files.get(mutant)!.reduce((sum, file) => sum + secondsOf(file), 0);
+    const expected = (mutant: Mutant) =>
+      files.get(mutant)!.reduce((sum, file) => sum + secondsOfFile(baseline.result, file), 0);
     const verdicts: Verdict[] = [];
     await inPool(
       [...mutants].sort((a, b) => expected(b) - expected(a)),
       atOnce,
       signal,
       async (mutant) => {
-        const runStarted = performance.now();
         const map = { [mutant.official]: mutantRef(mutant, runId) };
-        const { steps } = await labRun({ files: files.get(mutant)!, env: labEnv(map), signal });
-        const verdict = verdictOf(mutant, steps, (performance.now() - runStarted) / 1000);
+        const run = await runLabs({ files: files.get(mutant)!, env: labEnv(map), signal });
+        if (signal.aborted) return;
+        const verdict = verdictOf(mutant, run);
         verdicts.push(verdict);
         console.log(`  ${mutant.name} (${mutant.official}, ${verdict.seconds.toFixed(0)} s): ${verdict.why}`);
         for (const { title, failure } of [...verdict.catching, ...verdict.elsewhere]) {
-          console.log(`    × "${title}" (${failure?.kind}): ${failure?.message}`);
+          console.log(`    × "${title}" (${failure?.kind}): ${failure?.name}: ${failure?.message.split("\n")[0]}`);
         }
       },
     );
@@ -99,22 +102,10 @@ async function main(): Promise<number> {
   }
 }
 
-const finished = main();
-
-for (const name of ["SIGINT", "SIGTERM"] as const) {
-  process.once(name, async () => {
-    console.error(`mutants: ${name}, stopping the lab runs and removing this run's images`);
-    cancel.abort();
-    await finished.catch(() => undefined);
-    process.exit(name === "SIGINT" ? 130 : 143);
-  });
-}
-
-finished.then(
-  (code) => process.exit(code),
+main().then(
+  (code) => process.exit(signal.aborted ? signalExitCode(signal) : code),
   (error: unknown) => {
-    if (signal.aborted) return;
-    console.error(error instanceof Error ? error.message : String(error));
-    process.exit(1);
+    if (!signal.aborted) console.error(error instanceof Error ? error.message : String(error));
+    process.exit(signal.aborted ? signalExitCode(signal) : 1);
   },
 );

@@ -2,16 +2,41 @@
 // mirror for the images of those labs (default: every lab), runs `LABS_IMAGES=official npm run labs` on an engine
 // that pulls through it, checks that every image came from the mirror by its official name and that the report
 // shows its reference, digest and stand-in label, then stops all it started, also on Ctrl-C or SIGTERM.
-import { spawn, spawnSync } from "node:child_process";
-import { once } from "node:events";
-import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { npmCommand, startChild } from "../helpers/child-runs/child.ts";
+import { readRunResult, RESULTS_IN_REPORT, type RunResult } from "../helpers/child-runs/results.ts";
 import { imagesOfSpecFiles } from "../helpers/catalogue/selection.ts";
 import { RUN_LINE } from "../helpers/run/identity.ts";
-import { officialPathProblems } from "../helpers/self-test/mirror-evidence.ts";
-import { startOfficialMirror } from "../helpers/self-test/official-mirror.ts";
+import { startOfficialMirror, type OfficialMirror } from "../helpers/self-test/official-mirror.ts";
+import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
+import { since } from "../helpers/util/time.ts";
 
-const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
+const seconds = (start: number) => `${since(start).toFixed(1)} s`;
+const stopped = abortOnSignals((signal) =>
+  console.error(`official mirror: ${signal}, stopping the labs and the mirror`),
+);
+
+// What a run through the mirror must show to count as the official path: each image fetched from the mirror by its
+// tag (not found locally), and named in the report by the reference it ran under, the very digest the mirror holds,
+// and the stand-in label it carried through the registry.
+async function officialPathProblems(mirror: OfficialMirror, output: string, run: RunResult): Promise<string[]> {
+  const served = new Set(await mirror.manifestsServed());
+  const images = [...new Set(run.files.flatMap(({ images }) => images))];
+  const problems: string[] = [];
+  for (const { official, repository, tag, digest } of mirror.copies) {
+    const ref = mirror.imageMap[official] ?? official;
+    if (!output.includes(`images: pulling ${ref}`)) problems.push(`the run did not pull ${ref}: it had a local copy`);
+    if (!served.has(`${repository}:${tag}`)) problems.push(`the mirror never served ${repository}:${tag} by its tag`);
+    const shown = images.find((image) => image.startsWith(`${official} -> ${ref} (`));
+    if (!shown) problems.push(`the report names no image line for ${official} run as ${ref}`);
+    else if (!shown.includes(`, digest ${digest})`)) problems.push(`the report shows ${official} without ${digest}`);
+    else if (!shown.endsWith(`stand-in for ${official}`) && !shown.includes(`stand-in for ${official},`))
+      problems.push(`the report does not show the stand-in label of ${official}: ${shown}`);
+  }
+  return problems;
+}
 
 async function main(files: string[]): Promise<number> {
   const specs = files.length
@@ -22,43 +47,30 @@ async function main(files: string[]): Promise<number> {
   const officials = imagesOfSpecFiles(specs).map(({ official }) => official);
   console.log(`official mirror: putting ${officials.join(", ")} into a registry on 127.0.0.1`);
   const mirror = await startOfficialMirror(officials);
-  const stopAll = async () => mirror[Symbol.asyncDispose]();
-  const { registryS, pushS, pushedMB, engineS } = mirror.timings;
-  console.log(
-    `official mirror: registry ${mirror.mirrorUrl} up in ${registryS} s; stand-ins put under official names ` +
-      `(${pushedMB} MB of layers) in ${pushS} s, meanwhile engine ${mirror.host} (registry-mirrors ` +
-      `${mirror.mirrorUrl}, empty data root) up in ${engineS} s`,
-  );
-  let labs: ReturnType<typeof spawn> | undefined;
-  for (const signal of ["SIGINT", "SIGTERM"] as const) {
-    process.once(signal, () => {
-      labs?.kill(signal);
-      void stopAll().finally(() => process.exit(signal === "SIGINT" ? 130 : 143));
-    });
-  }
   try {
+    const { registryS, pushS, pushedMB, engineS } = mirror.timings;
+    console.log(
+      `official mirror: registry ${mirror.mirrorUrl} up in ${registryS} s; stand-ins put under official names ` +
+        `(${pushedMB} MB of layers) in ${pushS} s, meanwhile engine ${mirror.host} (registry-mirrors ` +
+        `${mirror.mirrorUrl}, empty data root) up in ${engineS} s`,
+    );
     const started = performance.now();
-    labs = spawn("npm", ["run", "--silent", "labs", "--", ...files], {
-      env: { ...process.env, ...mirror.env },
-      stdio: ["ignore", "pipe", "inherit"],
+    const labs = startChild(npmCommand("run", "--silent", "labs", "--", ...files), {
+      env: mirror.env,
+      ownGroup: false,
+      echo: true,
+      signal: stopped,
     });
-    let output = "";
-    labs.stdout!.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      process.stdout.write(chunk);
-    });
-    const [code] = (await once(labs, "exit")) as [number | null];
+    const { code } = await labs.exited;
     console.log(`official mirror: the labs ran in ${seconds(started)} and exited ${code}`);
-    const runId = RUN_LINE.exec(output)?.[1];
+    const runId = RUN_LINE.exec(labs.output())?.[1];
     if (code !== 0 || !runId) return 1;
-    const report = readFileSync(join("reports", runId, "report.md"), "utf8");
-    const problems = await officialPathProblems(mirror, output, report);
+    const result = await readRunResult(join("reports", runId, RESULTS_IN_REPORT));
+    const problems = await officialPathProblems(mirror, labs.output(), result);
     // The report's own check (a section per lab, a row per step) holds for a run of every lab.
-    if (
-      !files.length &&
-      spawnSync(process.execPath, ["scripts/check-report.ts", join("reports", runId)], { stdio: "inherit" }).status
-    )
-      problems.push("the report check failed");
+    const check = () =>
+      spawnSync(process.execPath, ["scripts/check-report.ts", join("reports", runId)], { stdio: "inherit" });
+    if (!files.length && check().status !== 0) problems.push("the report check failed");
     for (const problem of problems) console.error(`official mirror: ${problem}`);
     if (problems.length) return 1;
     console.log(
@@ -68,12 +80,14 @@ async function main(files: string[]): Promise<number> {
     return 0;
   } finally {
     const stopping = performance.now();
-    await stopAll();
+    await mirror[Symbol.asyncDispose]();
     console.log(`official mirror: engine and registry stopped and removed in ${seconds(stopping)}`);
   }
 }
 
-process.exitCode = await main(process.argv.slice(2)).catch((error: Error) => {
-  console.error(`official mirror: ${error.message}`);
-  return 1;
-});
+process.exitCode = await main(process.argv.slice(2))
+  .catch((error: Error) => {
+    console.error(`official mirror: ${error.message}`);
+    return 1;
+  })
+  .then((code) => (stopped.aborted ? signalExitCode(stopped) : code));

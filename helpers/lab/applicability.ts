@@ -1,11 +1,8 @@
 import type { TestContext } from "vitest";
 import type { ResolvedImage } from "../catalogue/plan.ts";
 
-// The one rule for "not applicable": a step is ruled out only by a fact the image, the engine or the runner reports,
-// and the skip names that fact and the upstream reason in one line. scripts/check-report.ts accepts nothing else.
-export const NOT_APPLICABLE =
-  /^not applicable: (image label labs\.stand-in\.lacks=[\w-]+ \([^)]+\)|(engine|runner) reports [^;]+); \S.*$/;
-
+// The only three ways a step is "not applicable": a fact the image, the engine or the runner reports, named with the
+// upstream reason in one line, as the rule NOT_APPLICABLE in helpers/child-runs/results.ts reads it.
 export function notApplicableWithout(skip: TestContext["skip"], image: ResolvedImage, feature: string, reason: string) {
   if (image.lacks.includes(feature)) {
     skip(`not applicable: image label labs.stand-in.lacks=${feature} (${image.ref}); ${reason}`);

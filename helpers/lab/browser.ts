@@ -45,7 +45,7 @@ export async function openBrowser(skip: TestContext["skip"]): Promise<Browser & 
   // A browser step that cannot run fails; skipping it is the user's explicit choice, never the suite's.
   if (!executablePath) {
     if (process.env.LABS_SKIP_BROWSER === "1")
-      skip(`skipped by LABS_SKIP_BROWSER=1: no Chromium found (${INSTALL_HINT})`);
+      skip(`skipped: LABS_SKIP_BROWSER=1 and no Chromium found (${INSTALL_HINT})`);
     throw new Error(
       `No Chromium for the browser step: ${INSTALL_HINT}, or set LABS_SKIP_BROWSER=1 to skip the browser steps`,
     );

@@ -1,4 +1,5 @@
 import type { Docker } from "../engine/client.ts";
+import { eachLine } from "../util/lines.ts";
 import { LOOPBACK, publishAddress } from "./containers.ts";
 import { RUN_LABEL } from "./identity.ts";
 import { removeRunResources } from "./ownership.ts";
@@ -28,20 +29,21 @@ export async function startRunAudit(
     onEngineLost(error ?? new Error("the engine closed its event stream"));
   };
   events.once("end", () => lost()).once("error", lost);
-  events.on("data", async (chunk: Buffer) => {
-    for (const line of chunk.toString().split("\n").filter(Boolean)) {
-      const { id, Action } = JSON.parse(line) as { id: string; Action: string };
-      const info = await docker
-        .getContainer(id)
-        .inspect()
-        .catch(() => undefined);
-      if (!info) continue;
-      for (const mount of info.Mounts) if (mount.Type === "volume" && mount.Name) ownVolumes.add(mount.Name);
-      if (Action !== "start") continue;
-      for (const [port, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
-        for (const { HostIp, HostPort } of bindings ?? []) {
-          if (!allowed.has(HostIp)) violations.push(`${info.Name.slice(1)} publishes ${port} on ${HostIp}:${HostPort}`);
-        }
+  // An event split across two chunks would be half a JSON document, and a throw here an unhandled rejection that
+  // ends the runner with exit 1: whole lines only.
+  eachLine(events, async (line) => {
+    if (!line.trim()) return;
+    const { id, Action } = JSON.parse(line) as { id: string; Action: string };
+    const info = await docker
+      .getContainer(id)
+      .inspect()
+      .catch(() => undefined);
+    if (!info) return;
+    for (const mount of info.Mounts) if (mount.Type === "volume" && mount.Name) ownVolumes.add(mount.Name);
+    if (Action !== "start") return;
+    for (const [port, bindings] of Object.entries(info.NetworkSettings.Ports ?? {})) {
+      for (const { HostIp, HostPort } of bindings ?? []) {
+        if (!allowed.has(HostIp)) violations.push(`${info.Name.slice(1)} publishes ${port} on ${HostIp}:${HostPort}`);
       }
     }
   });

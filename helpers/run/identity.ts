@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
+import { isAlive } from "../util/processes.ts";
 
 export const RUN_LABEL = "labs.run";
 export const HOST_LABEL = "labs.run.host";
@@ -22,11 +23,5 @@ export function labelsFor(runId: string): Record<string, string> {
 export function isRunAlive(runId: string, host: string | undefined): boolean {
   if (host !== undefined && host !== hostname()) return true;
   const pid = Number(runId.split("-")[1]);
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return Number.isInteger(pid) && pid > 0 && isAlive(pid);
 }

@@ -1,3 +1,5 @@
+import { eachLine } from "../util/lines.ts";
+
 const KEPT_LINES = 50;
 const SHOWN_LINES = 8;
 const SHOWN_WIDTH = 160;
@@ -12,12 +14,8 @@ export class LogTail {
     tails.push(this);
   }
   follow(stream: NodeJS.ReadableStream): void {
-    let partial = "";
-    stream.on("data", (chunk: Buffer | string) => {
-      const lines = (partial + chunk.toString()).split("\n");
-      partial = lines.pop() ?? "";
-      const at = Date.now();
-      this.lines.push(...lines.filter((text) => text.trim() !== "").map((text) => ({ at, text })));
+    eachLine(stream, (text) => {
+      if (text.trim() !== "") this.lines.push({ at: Date.now(), text });
       this.lines.splice(0, Math.max(0, this.lines.length - KEPT_LINES));
     });
   }

@@ -5,6 +5,8 @@
 import { catalogueEntry } from "../catalogue/entries.ts";
 import { parseReference } from "../catalogue/reference.ts";
 import { dockerApi } from "../engine/client.ts";
+import { isAlive } from "../util/processes.ts";
+import { since as sinceStart, timed as timedWork } from "../util/time.ts";
 import { privateEngineNames, startPrivateEngine, stopPrivateEngine } from "../private-engines/engine.ts";
 import type { EngineKind } from "../private-engines/engine.ts";
 import { pushToMirror, type MirrorCopy } from "./mirror-push.ts";
@@ -24,19 +26,11 @@ export interface OfficialMirror extends AsyncDisposable {
 const ENGINE_NAME = /^mirror-(\d+)-\d+$/;
 let started = 0;
 
-function alive(pid: number): boolean {
-  try {
-    return process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 // A mirror engine whose owner was killed still runs, holding official names: the next owner stops it.
 async function stopAbandonedMirrors(): Promise<void> {
   for (const name of privateEngineNames()) {
     const owner = Number(ENGINE_NAME.exec(name)?.[1]);
-    if (owner && !alive(owner)) await stopPrivateEngine(name, true);
+    if (owner && !isAlive(owner)) await stopPrivateEngine(name, true);
   }
 }
 
@@ -49,13 +43,11 @@ function mirrorPath(official: string): { repository: string; tag: string; viaMap
     : { repository: `${registry}/${repository}`, tag, viaMap: true };
 }
 
-const since = (start: number) => Number(((performance.now() - start) / 1000).toFixed(1));
-
-async function timed<T>(work: Promise<T>): Promise<{ value: T; seconds: number }> {
-  const start = performance.now();
-  const value = await work;
-  return { value, seconds: since(start) };
-}
+const since = (start: number) => Number(sinceStart(start).toFixed(1));
+const timed = async <T>(work: Promise<T>) => {
+  const { value, seconds } = await timedWork(() => work);
+  return { value, seconds: Number(seconds.toFixed(1)) };
+};
 
 export async function startOfficialMirror(
   officials: string[],

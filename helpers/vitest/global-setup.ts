@@ -1,4 +1,4 @@
-import type { TestProject } from "vitest/node";
+import { experimental_getRunnerTask, type TestProject } from "vitest/node";
 import { autoFallbackLine, planImages, describeImage } from "../catalogue/plan.ts";
 import type { StandIn } from "../catalogue/entries.ts";
 import { assertPlatformRuns, resolveImage, SetupError } from "../catalogue/resolve.ts";
@@ -13,7 +13,7 @@ import { newRunId } from "../run/identity.ts";
 import { startRunRegistry } from "../run/registry.ts";
 import { startGuardian } from "../run/start-guardian.ts";
 import { sweepEndedRuns } from "../run/sweep.ts";
-import { runningSteps } from "./running-steps.ts";
+import { explainExit, type ExitReasons } from "./exit-reasons.ts";
 
 // Ryuk's image comes from Docker Hub; where that does not answer, the guardian and the final audit do its job.
 function disableRyukWithoutDockerHub(source: string, selected: StandIn[], unavailable: Map<string, string>): void {
@@ -30,6 +30,7 @@ export default async function setup(project: TestProject) {
   const runId = newRunId();
   let audit: RunAudit;
   let engine: Engine;
+  let exit: ExitReasons | undefined;
   let registry: Awaited<ReturnType<typeof startRunRegistry>> | undefined;
   try {
     pinLocalEngineHost();
@@ -63,11 +64,16 @@ export default async function setup(project: TestProject) {
     if (proof.status === "rejected") throw proof.reason;
     if (started.status === "rejected") throw started.reason;
     audit = await startRunAudit(docker, runId, (error) => {
-      const steps = runningSteps(project.vitest);
+      const steps = project.vitest.state
+        .getTestModules()
+        .flatMap((module) => [...module.children.allTests()])
+        .filter((test) => experimental_getRunnerTask(test).result?.state === "run")
+        .map(({ fullName }) => fullName);
       console.error(
         `engine: lost ${engine.endpoint} (${error.message})${steps.length ? ` during ${steps.join("; ")}` : ""}; ` +
           `stopping the labs; the guardian removes what run ${runId} left once the engine answers again`,
       );
+      exit?.cancelled(`the engine ${engine.endpoint} went away`);
       void project.vitest.cancelCurrentRun("engine-lost" as Parameters<typeof project.vitest.cancelCurrentRun>[0]);
     });
 
@@ -81,6 +87,8 @@ export default async function setup(project: TestProject) {
     project.provide("runner", runner);
     project.provide("images", images);
     project.provide("registry", registry?.registry);
+    // From here on, a run that exits non-zero says why; a setup that stopped has said it in its one line.
+    exit = explainExit(project);
   } catch (error) {
     const known = error instanceof SetupError || error instanceof EngineUnreachable || error instanceof Error;
     console.error(known ? (error as Error).message : String(error));
@@ -89,11 +97,12 @@ export default async function setup(project: TestProject) {
     process.exit(1);
   }
 
-  return async () => {
-    await registry?.stop();
-    const problems = await audit.finish();
-    if (problems.length > 0) throw new Error(problems.join("\n"));
-    const on = engine.remote ? `${engine.publishAddress} (or the engine's own 127.0.0.1)` : engine.publishAddress;
-    console.log(`teardown: nothing of run ${runId} is left on the engine; every published port was on ${on}`);
-  };
+  return () =>
+    exit!.teardown(async () => {
+      await registry?.stop();
+      const problems = await audit.finish();
+      if (problems.length > 0) throw new Error(problems.join("\n"));
+      const on = engine.remote ? `${engine.publishAddress} (or the engine's own 127.0.0.1)` : engine.publishAddress;
+      console.log(`teardown: nothing of run ${runId} is left on the engine; every published port was on ${on}`);
+    });
 }

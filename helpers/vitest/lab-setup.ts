@@ -18,7 +18,7 @@ afterAll(({}, file) => {
 let engineLost = false;
 
 beforeEach(({ task, onTestFailed, skip }) => {
-  if (engineLost) skip("the engine went away earlier in this run");
+  if (engineLost) skip("not run: the engine went away earlier in this run");
   const startedAt = Date.now();
   onTestFailed(({ task: failed }) => {
     if (failed.result?.errors?.some(isEngineLost)) engineLost = true;

@@ -1,12 +1,20 @@
-// `npm run labs` and `npm test`: per lab, the image it used, then per step the docker command, the outcome, the duration and what
-// was observed; the same in reports/<run>/report.md, with JUnit XML, screenshots and the cAdvisor CPU chart beside it,
-// and reports/latest.txt naming that folder.
+// `npm run labs` and `npm test`: per lab, the image it used, then per step the docker command, the outcome, the duration
+// and what was observed; the same in reports/<run>/report.md, with the run model (results.json), JUnit XML,
+// screenshots and the cAdvisor CPU chart beside it, and reports/latest.txt naming that folder.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SerializedError } from "vitest";
-import { JUnitReporter, type Reporter, type TestCase, type TestModule, type Vitest } from "vitest/node";
+import {
+  JUnitReporter,
+  type Reporter,
+  type TestCase,
+  type TestModule,
+  type TestRunEndReason,
+  type Vitest,
+} from "vitest/node";
+import { counts, fileResultOf, firstLine, RESULTS_IN_REPORT, runResultOf } from "../child-runs/results.ts";
 import { describeEngine } from "../engine/facts.ts";
-import { consoleBlock, LATEST, labOf, markdown } from "./lab-report.ts";
+import { consoleBlock, LATEST, markdown } from "./lab-report.ts";
 
 const SLOW_STEP_MS = 2_000;
 
@@ -19,7 +27,7 @@ export default class LabsReporter implements Reporter {
   }
 
   onTestCaseReady(test: TestCase): void {
-    if (test.project.name !== "labs") return;
+    if (!test.project.getProvidedContext().runId) return;
     const timer = setTimeout(() => console.log(`  … still running: ${test.fullName}`), SLOW_STEP_MS);
     this.timers.set(test.id, timer);
   }
@@ -30,34 +38,37 @@ export default class LabsReporter implements Reporter {
   }
 
   onTestModuleEnd(module: TestModule): void {
-    if (module.project.name !== "labs") return;
-    console.log(consoleBlock(labOf(module, this.vitest.config.root)));
+    if (!module.project.getProvidedContext().runId) return;
+    const { file, steps } = fileResultOf(module, this.vitest.config.root);
+    console.log(consoleBlock(file, steps));
   }
 
-  async onTestRunEnd(everyModule: ReadonlyArray<TestModule>, errors: ReadonlyArray<SerializedError>): Promise<void> {
-    const project = this.vitest.projects.find(({ name }) => name === "labs");
-    const context = project?.getProvidedContext();
-    if (!context?.runId) return;
-    const modules = everyModule.filter((module) => module.project.name === "labs");
-    const dir = join("reports", context.runId);
+  async onTestRunEnd(
+    modules: ReadonlyArray<TestModule>,
+    errors: ReadonlyArray<SerializedError>,
+    outcome: TestRunEndReason,
+  ): Promise<void> {
+    const result = runResultOf(modules, errors, outcome, this.vitest.config.root);
+    if (!result.runId) return;
+    const dir = join("reports", result.runId);
     await mkdir(dir, { recursive: true });
-
-    const labs = modules.map((module) => labOf(module, this.vitest.config.root));
-    const steps = labs.flatMap(({ steps }) => steps);
-    const count = (state: string) => steps.filter((step) => step.state === state).length;
     const header = [
-      `Engine: ${describeEngine(context.engine)}`,
-      `Steps: ${count("passed")} passed, ${count("failed")} failed, ${count("not applicable")} not applicable`,
-      ...errors.map((error) => `Error outside any step: ${error.message}`),
+      `Engine: ${result.engine ? describeEngine(result.engine) : "unknown"}`,
+      `Steps: ${counts(result.steps)}`,
+      ...result.errors.map((error) => `Error outside any step: ${error.name}: ${firstLine(error.message)}`),
     ];
-    await writeFile(join(dir, "report.md"), markdown(labs, context.runId, dir, header));
+    await writeFile(join(dir, "report.md"), markdown(result, dir, header));
+    await writeFile(join(dir, RESULTS_IN_REPORT), JSON.stringify(result, null, 2));
 
     const junit = new JUnitReporter({ outputFile: join(dir, "junit.xml") });
     await junit.onInit(this.vitest);
-    await junit.onTestRunEnd(modules, errors);
+    await junit.onTestRunEnd(
+      modules.filter((module) => module.project.getProvidedContext().runId),
+      errors,
+    );
 
-    await writeFile(LATEST, `${context.runId}\n`);
+    await writeFile(LATEST, `${result.runId}\n`);
     console.log(`\nreport: ${join(dir, "report.md")} (JUnit: ${join(dir, "junit.xml")})`);
-    console.log(`${count("passed")} passed, ${count("failed")} failed, ${count("not applicable")} skipped`);
+    console.log(counts(result.steps));
   }
 }

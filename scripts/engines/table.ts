@@ -1,80 +1,75 @@
 // The engine matrix as markdown: one column per engine (version and image store, as the engine itself reported
-// them), one row per lab, then every not-applicable step with its reason and every failed step with its first line.
-// Also what makes the matrix red: a failure, a run that stopped outside any step, or a skip the one rule does not allow.
+// them), one row per lab, then every not-applicable step with its reason and every problem with its first line.
+// Also what makes the matrix red: a step that did not pass and was not ruled out by the one rule, or a run that
+// stopped outside any step.
+import { basename } from "node:path";
 import { describeEngine } from "../../helpers/engine/facts.ts";
-import { NOT_APPLICABLE } from "../../helpers/lab/applicability.ts";
-import type { MatrixStep, StepState } from "../../helpers/vitest/matrix-reporter.ts";
-import { lastLine, type LabsRun } from "./run-labs.ts";
+import { lastLines, type LabsRun } from "../../helpers/child-runs/run-labs.ts";
+import { counts, exitCauses, unverified } from "../../helpers/child-runs/results.ts";
+import { cell } from "../../helpers/util/markdown.ts";
 
 export interface EngineRun {
   name: string;
-  run?: LabsRun;
+  run?: Pick<LabsRun, "result" | "exitCode" | "output">;
   error?: string; // the engine never got as far as the labs: it did not start, or the copy failed
   timings: [string, number][];
 }
 
-const STATES: StepState[] = ["passed", "failed", "not applicable"];
-const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ");
+const labOf = (file: string) => basename(file).replace(/\.spec\.ts$/, "");
 
 function title(e: EngineRun): string {
-  const engine = e.run?.engine;
+  const engine = e.run?.result.engine;
   if (!engine) return e.name;
   const rootless = engine.rootless ? ", rootless" : "";
   return `${e.name}: Docker ${engine.version}${rootless}, ${engine.imageStore} store (${engine.driver})`;
 }
 
-function counts(steps: MatrixStep[]): string {
-  const parts = STATES.map((state) => [steps.filter((step) => step.state === state).length, state] as const);
-  return (
-    parts
-      .filter(([n]) => n > 0)
-      .map(([n, state]) => `${n} ${state}`)
-      .join(", ") || "no steps"
-  );
-}
-
 /** Why `e` is not green, one line each; empty when every step passed or was not applicable by the rule. */
 export function problemsOf(e: EngineRun): string[] {
   if (e.error) return [`${e.name}: ${e.error}`];
-  const run = e.run!;
-  const problems = run.steps
-    .filter((step) => step.state === "failed")
-    .map((step) => `${e.name}: ${step.lab} "${step.title}" failed: ${step.failure}`);
-  for (const step of run.steps.filter((s) => s.state === "not applicable" && !NOT_APPLICABLE.test(s.note ?? ""))) {
-    problems.push(`${e.name}: ${step.lab} "${step.title}" skipped against the rule: ${step.note ?? "(no reason)"}`);
-  }
-  problems.push(...run.errors.map((error) => `${e.name}: error outside any step: ${error}`));
-  if (run.steps.length === 0) problems.push(`${e.name}: the labs stopped before any step: ${lastLine(run)}`);
-  else if (run.exitCode !== 0 && problems.length === 0) {
-    problems.push(`${e.name}: the run exited ${run.exitCode} with every step green: ${lastLine(run)}`);
+  const { result, exitCode } = e.run!;
+  const problems = [...exitCauses(result), ...unverified(result)].map((problem) => `${e.name}: ${problem}`);
+  if (result.steps.length === 0) problems.push(`${e.name}: the labs stopped before any step: ${lastLines(e.run!)}`);
+  else if (exitCode !== 0 && problems.length === 0) {
+    problems.push(`${e.name}: the run exited ${exitCode} with every step green: ${lastLines(e.run!)}`);
   }
   return problems;
 }
 
 export function matrixMarkdown(engines: EngineRun[]): string {
-  const labs = [...new Set(engines.flatMap((e) => e.run?.steps.map((step) => step.lab) ?? []))].sort();
+  const steps = (e: EngineRun) => e.run?.result.steps ?? [];
+  const labs = [...new Set(engines.flatMap((e) => steps(e).map(({ file }) => labOf(file))))].sort();
   const out = [
     `| Lab | ${engines.map((e) => cell(title(e))).join(" | ")} |`,
     `| --- |${" --- |".repeat(engines.length)}`,
   ];
   for (const lab of labs) {
-    const cells = engines.map((e) => (e.run ? counts(e.run.steps.filter((step) => step.lab === lab)) : "—"));
+    const cells = engines.map((e) =>
+      e.run
+        ? counts(
+            steps(e).filter(({ file }) => labOf(file) === lab),
+            true,
+          )
+        : "—",
+    );
     out.push(`| ${lab} | ${cells.join(" | ")} |`);
   }
-  const totals = engines.map((e) => (e.run ? counts(e.run.steps) : `did not run: ${cell(e.error ?? "")}`));
+  const totals = engines.map((e) => (e.run ? counts(steps(e), true) : `did not run: ${cell(e.error ?? "")}`));
   out.push(`| **all labs** | ${totals.map((total) => `**${total}**`).join(" | ")} |`, "");
   for (const e of engines) {
-    const engine = e.run?.engine;
+    const engine = e.run?.result.engine;
     out.push(`- ${e.name}: ${engine ? describeEngine(engine) : "no engine facts (the labs did not start)"}`);
     out.push(`  - times: ${e.timings.map(([what, s]) => `${what} ${s.toFixed(1)} s`).join(", ") || "none"}`);
   }
-  const skipped = engines.flatMap((e) =>
-    (e.run?.steps ?? []).filter((step) => step.state === "not applicable").map((step) => ({ e, step })),
+  const ruledOut = engines.flatMap((e) =>
+    steps(e)
+      .filter(({ state }) => state === "not applicable")
+      .map((step) => ({ e, step })),
   );
   out.push("", "Not applicable:", "");
-  if (skipped.length === 0) out.push("- none");
-  for (const { e, step } of skipped)
-    out.push(`- ${e.name}, ${step.lab}, \`${cell(step.title)}\`: ${cell(step.note ?? "")}`);
+  if (ruledOut.length === 0) out.push("- none");
+  for (const { e, step } of ruledOut)
+    out.push(`- ${e.name}, ${labOf(step.file)}, \`${cell(step.title)}\`: ${cell(step.note ?? "")}`);
   const problems = engines.flatMap(problemsOf);
   out.push("", "Failed:", "", ...(problems.length ? problems.map((p) => `- ${cell(p)}`) : ["- none"]), "");
   return out.join("\n");

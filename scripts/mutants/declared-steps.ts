@@ -1,9 +1,10 @@
 import { join, relative } from "node:path";
+import { listSteps } from "../../helpers/child-runs/run-labs.ts";
+import type { Step } from "../../helpers/child-runs/results.ts";
 import { DeclarationError, ROOT, type Mutant } from "./declarations.ts";
-import { listedSteps, type StepResult } from "./lab-runs.ts";
 import { stepsNamed } from "./verdicts.ts";
 
-type Listed = Pick<StepResult, "file" | "fullName">;
+type Listed = Pick<Step, "file" | "fullName">;
 
 // A title edited in a spec usually keeps its command: the step sharing the longest start is the likely new name.
 function closestStep(title: string, steps: Listed[]): string {
@@ -25,7 +26,7 @@ export async function specFilesOf(
   env: NodeJS.ProcessEnv,
   signal: AbortSignal,
 ): Promise<Map<Mutant, string[]>> {
-  const steps = await listedSteps({ env, signal });
+  const steps = await listSteps({ env, signal });
   const files = new Map<Mutant, string[]>();
   for (const mutant of mutants) {
     const found = mutant.steps.map((title) => ({ title, steps: stepsNamed(steps, title) }));

@@ -1,6 +1,6 @@
 import { relative } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Docker } from "../../helpers/engine/client.ts";
+import { pollUntil } from "../../helpers/util/poll.ts";
 import { imageBuiltFrom } from "../../images/engine-build.ts";
 import { ROOT, type Mutant } from "./declarations.ts";
 
@@ -28,17 +28,16 @@ export async function buildMutant(docker: Docker, mutant: Mutant, runId: string,
 // A lab run's guardian removes its containers a moment after the run ends; until then they hold the image.
 export async function removeMutantImages(docker: Docker, runId: string): Promise<string[]> {
   const filters = JSON.stringify({ label: [`${MUTANTS_RUN_LABEL}=${runId}`] });
-  const deadline = Date.now() + GONE_WITHIN_MS;
-  let left = await docker.listImages({ filters });
-  while (left.length > 0 && Date.now() < deadline) {
-    for (const { Id } of left) {
+  const removed = async () => {
+    for (const { Id } of await docker.listImages({ filters }))
       await docker
         .getImage(Id)
         .remove({ force: true })
         .catch(() => undefined);
-    }
-    left = await docker.listImages({ filters });
-    if (left.length > 0) await sleep(500);
-  }
-  return left.map(({ Id }) => Id);
+    return (await docker.listImages({ filters })).length === 0 ? [] : undefined;
+  };
+  return (
+    (await pollUntil(removed, { timeoutMs: GONE_WITHIN_MS, intervalMs: 500 })) ??
+    (await docker.listImages({ filters })).map(({ Id }) => Id)
+  );
 }

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { npmCommand, startChildRun } from "../../helpers/self-test/child-run.ts";
+import { npmCommand, startChild } from "../../helpers/child-runs/child.ts";
 import { startPrivateEngine } from "../../helpers/private-engines/engine.ts";
 
 // What building a stand-in needs (debootstrap finds Debian's archive itself when apt's sources name none); a machine
@@ -22,9 +22,8 @@ describe("LABS_IMAGES=auto on an engine with no registry and no stand-in", { tim
       quiet: true,
     });
     const startedAt = Date.now();
-    const child = startChildRun(npmCommand("run", "labs", "--", "specs/lab-3-3-nginx.spec.ts"), {
-      DOCKER_HOST: engine.host,
-      LABS_IMAGES: "auto",
+    const child = startChild(npmCommand("run", "labs", "--", "specs/lab-3-3-nginx.spec.ts"), {
+      env: { DOCKER_HOST: engine.host, LABS_IMAGES: "auto" },
     });
     const { code } = await child.exited;
     const output = child.output();

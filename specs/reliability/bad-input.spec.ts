@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { startChildRun, vitestCommand } from "../../helpers/self-test/child-run.ts";
+import { startChild, vitestCommand } from "../../helpers/child-runs/child.ts";
 import { dockerApi } from "../../helpers/engine/client.ts";
 import { runsOnEngine } from "../../helpers/run/sweep.ts";
 
@@ -9,7 +9,7 @@ const NGINX_LAB = vitestCommand("--project", "labs", "specs/lab-3-3-nginx.spec.t
 
 async function expectOneLineRefusal(command: string[], env: NodeJS.ProcessEnv, message: RegExp) {
   const startedAt = Date.now();
-  const child = startChildRun(command, env);
+  const child = startChild(command, { env });
   const { code } = await child.exited;
   expect(Date.now() - startedAt).toBeLessThan(STOPS_WITHIN_MS);
   expect(code).toBe(1);

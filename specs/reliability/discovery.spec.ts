@@ -4,15 +4,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerApi } from "../../helpers/engine/client.ts";
 import { RUN_LINE } from "../../helpers/run/identity.ts";
-import { startChildRun, vitestCommand } from "../../helpers/self-test/child-run.ts";
+import { startChild, vitestCommand } from "../../helpers/child-runs/child.ts";
 import { copyImages, startPrivateEngine, type PrivateEngine } from "../../helpers/private-engines/engine.ts";
 
 const NGINX_LAB = vitestCommand("--project", "labs", "specs/lab-3-3-nginx.spec.ts");
-const withoutDockerHost = () => {
-  const env = { ...process.env };
-  delete env.DOCKER_HOST;
-  return env;
-};
 
 // A temporary HOME holding ~/.testcontainers.properties: the user's own home is never the test bed.
 async function homeNaming(dockerHost: string): Promise<string> {
@@ -32,7 +27,7 @@ describe("The engine is found the way testcontainers finds it", { timeout: 240_0
   it("an engine named only by docker.host in ~/.testcontainers.properties, on a non-default socket", async () => {
     const home = await homeNaming(engine.host);
     try {
-      const child = startChildRun(NGINX_LAB, { ...withoutDockerHost(), HOME: home, LABS_IMAGES: "local" });
+      const child = startChild(NGINX_LAB, { env: { DOCKER_HOST: undefined, HOME: home, LABS_IMAGES: "local" } });
       const { code } = await child.exited;
       expect(code, child.output().slice(-3000)).toBe(0);
       expect(child.output()).toMatch(new RegExp(`^engine: Docker \\S+ linux/\\S+ at ${engine.host} `, "m"));
@@ -46,7 +41,7 @@ describe("The engine is found the way testcontainers finds it", { timeout: 240_0
     const home = await homeNaming("unix:///nonexistent/labs.sock");
     try {
       const startedAt = Date.now();
-      const child = startChildRun(NGINX_LAB, { ...withoutDockerHost(), HOME: home, LABS_IMAGES: "local" });
+      const child = startChild(NGINX_LAB, { env: { DOCKER_HOST: undefined, HOME: home, LABS_IMAGES: "local" } });
       expect((await child.exited).code).toBe(1);
       expect(Date.now() - startedAt).toBeLessThan(15_000);
       const lines = child.stderr().trim().split("\n");

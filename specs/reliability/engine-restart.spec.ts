@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerApi } from "../../helpers/engine/client.ts";
 import { RUN_LINE } from "../../helpers/run/identity.ts";
-import { engineLeftovers, guardianExited, startChildRun, vitestCommand } from "../../helpers/self-test/child-run.ts";
+import { engineLeftovers, guardianPid, startChild, vitestCommand } from "../../helpers/child-runs/child.ts";
 import { copyImages, startPrivateEngine, type PrivateEngine } from "../../helpers/private-engines/engine.ts";
 
 const LABS = ["specs/lab-3-2-2-containers.spec.ts", "specs/lab-3-3-nginx.spec.ts"];
@@ -22,14 +22,14 @@ async function runLosingTheEngine(
     LABS_IMAGES: "local",
     ...(guardianGivesUpMs ? { LABS_GUARDIAN_GIVE_UP_MS: String(guardianGivesUpMs) } : {}),
   };
-  const child = startChildRun(vitestCommand("--project", "labs", ...LABS), env);
+  const child = startChild(vitestCommand("--project", "labs", ...LABS), { env });
   const runId = (await child.waitFor(RUN_LINE))[1]!;
   await child.waitFor(/✓ .*Lab 3\.2\.2: container commands > /);
   const back = engine.interrupt(
     downForMs ??
       (async () => {
         await child.exited;
-        await expect.poll(() => guardianExited(runId), { timeout: 30_000 }).toBe(true);
+        await expect.poll(() => guardianPid(runId), { timeout: 30_000 }).toBe(0);
         await sleep(1_000);
       }),
     signal,
@@ -66,9 +66,8 @@ describe("An engine that goes away mid-run", { timeout: 300_000 }, () => {
     expect(code).toBe(1);
     await back;
     expect(await engineLeftovers(runId, engine.host), child.output().slice(-3000)).not.toEqual([]);
-    const next = startChildRun(vitestCommand("--project", "labs", "specs/lab-3-3-nginx.spec.ts"), {
-      DOCKER_HOST: engine.host,
-      LABS_IMAGES: "local",
+    const next = startChild(vitestCommand("--project", "labs", "specs/lab-3-3-nginx.spec.ts"), {
+      env: { DOCKER_HOST: engine.host, LABS_IMAGES: "local" },
     });
     expect((await next.exited).code, next.output().slice(-2000)).toBe(0);
     expect(next.output()).toContain(`sweep: removed what ended runs left behind: run ${runId}:`);

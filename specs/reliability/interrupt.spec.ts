@@ -4,10 +4,10 @@ import { describe, expect, it } from "vitest";
 import {
   engineLeftovers,
   guardianPid,
-  startChildRun,
+  startChild,
   vitestCommand,
   type ChildRun,
-} from "../../helpers/self-test/child-run.ts";
+} from "../../helpers/child-runs/child.ts";
 import { RUN_LINE } from "../../helpers/run/identity.ts";
 import { STAND_IN_LABELS } from "../../helpers/catalogue/entries.ts";
 import { dockerApi } from "../../helpers/engine/client.ts";
@@ -22,7 +22,7 @@ async function expectCleanWithin(runId: string, signalledAt: number) {
 }
 
 async function runWithAContainer(spec: string): Promise<{ child: ChildRun; runId: string }> {
-  const child = startChildRun(vitestCommand("--project", "labs", spec));
+  const child = startChild(vitestCommand("--project", "labs", spec));
   const runId = (await child.waitFor(RUN_LINE))[1]!;
   await expect
     .poll(async () => (await engineLeftovers(runId)).some((thing) => thing.startsWith("container")), {
@@ -37,7 +37,7 @@ describe("Interrupting a run at any moment leaves nothing behind", { timeout: 18
     const docker = await dockerApi();
     const before = await docker.getImage("labs-stand-in/python:3.9").inspect();
     const scratchBefore = readdirSync(tmpdir()).filter((name) => name.startsWith("labs-rootfs-"));
-    const build = startChildRun(["images/build.ts", "--force", "python"]);
+    const build = startChild(["images/build.ts", "--force", "python"]);
     await build.waitFor(/\[python\] Step \d+\/\d+ : RUN/);
     await build.waitFor(/\[python\] .*Running in [0-9a-f]{12}/);
     const signalledAt = Date.now();
@@ -75,7 +75,7 @@ describe("Interrupting a run at any moment leaves nothing behind", { timeout: 18
   });
 
   it("SIGTERM to the runner in the middle of a spec (Lab 3.2.1 after its first step)", async () => {
-    const child = startChildRun(vitestCommand("--project", "labs", "specs/lab-3-2-1-images.spec.ts"));
+    const child = startChild(vitestCommand("--project", "labs", "specs/lab-3-2-1-images.spec.ts"));
     const runId = (await child.waitFor(RUN_LINE))[1]!;
     await child.waitFor(/✓ .*Lab 3\.2\.1: image commands > docker pull debian/);
     const signalledAt = Date.now();
@@ -93,7 +93,7 @@ describe("Interrupting a run at any moment leaves nothing behind", { timeout: 18
     await child.exited;
     expect(await engineLeftovers(runId)).not.toEqual([]);
 
-    const next = startChildRun(vitestCommand("--project", "labs", "specs/lab-3-3-nginx.spec.ts"));
+    const next = startChild(vitestCommand("--project", "labs", "specs/lab-3-3-nginx.spec.ts"));
     await next.waitFor(RUN_LINE);
     expect(await engineLeftovers(runId)).toEqual([]);
     expect(next.output()).toContain(`sweep: removed what ended runs left behind: run ${runId}:`);

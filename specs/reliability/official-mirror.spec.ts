@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerApi } from "../../helpers/engine/client.ts";
 import { dockerApiAt } from "../../helpers/engine/hosts.ts";
-import { startChildRun, vitestCommand } from "../../helpers/self-test/child-run.ts";
+import { startChild, vitestCommand } from "../../helpers/child-runs/child.ts";
 import { startOfficialMirror, type OfficialMirror } from "../../helpers/self-test/official-mirror.ts";
 
 const NGINX_LAB = vitestCommand("--project", "labs", "specs/lab-3-3-nginx.spec.ts");
@@ -20,7 +20,7 @@ describe("The official path through a local registry mirror", { timeout: 300_000
   afterAll(() => mirror?.[Symbol.asyncDispose]());
 
   it("auto, with the mirror configured and Docker Hub unreachable, pulls the official name", async () => {
-    const child = startChildRun(NGINX_LAB, { ...mirror.env, LABS_IMAGES: "auto" });
+    const child = startChild(NGINX_LAB, { env: { ...mirror.env, LABS_IMAGES: "auto" } });
     const { code } = await child.exited;
     const output = child.output();
     expect(code, output.slice(-3000)).toBe(0);
@@ -40,7 +40,7 @@ describe("The official path through a local registry mirror", { timeout: 300_000
   it("auto, with no mirror and no registry, runs the stand-ins and says why in one line", async () => {
     const info = await (await dockerApi()).info();
     expect(info.RegistryConfig?.Mirrors ?? [], "the suite's own engine must have no registry mirror").toEqual([]);
-    const child = startChildRun(NGINX_LAB, { LABS_IMAGES: "auto" });
+    const child = startChild(NGINX_LAB, { env: { LABS_IMAGES: "auto" } });
     const { code } = await child.exited;
     const output = child.output();
     expect(code, output.slice(-3000)).toBe(0);
@@ -57,7 +57,7 @@ describe("The official path through a local registry mirror", { timeout: 300_000
     await engine.getImage("nginx:1.18").remove({ force: true }); // pulled by the first test
     await mirror.stopRegistry();
     const startedAt = Date.now();
-    const child = startChildRun(NGINX_LAB, mirror.env);
+    const child = startChild(NGINX_LAB, { env: mirror.env });
     const { code } = await child.exited;
     const tookMs = Date.now() - startedAt;
     const lines = child.stderr().trim().split("\n");

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { dockerApi, type Docker } from "../../helpers/engine/client.ts";
 import { RUN_LINE } from "../../helpers/run/identity.ts";
-import { engineLeftovers, guardianExited, startChildRun, vitestCommand } from "../../helpers/self-test/child-run.ts";
+import { engineLeftovers, guardianPid, startChild, vitestCommand } from "../../helpers/child-runs/child.ts";
 
 const BASE = "labs-stand-in/debian:bullseye";
 
@@ -43,15 +43,15 @@ describe("A run touches only what it created", { timeout: 240_000 }, () => {
   it("another process's volumes (with data), container, network and image survive the run, its audit, its guardian and the next run's sweep", async () => {
     const docker = await dockerApi();
     const tag = randomBytes(3).toString("hex");
-    const child = startChildRun(
+    const child = startChild(
       vitestCommand("--project", "labs", "specs/lab-3-2-1-images.spec.ts", "specs/lab-3-1-mysql.spec.ts"),
     );
     const runId = (await child.waitFor(RUN_LINE))[1]!;
     const foreign = await foreignWork(docker, tag);
     try {
       expect((await child.exited).code, child.output().slice(-3000)).toBe(0);
-      await expect.poll(() => guardianExited(runId), { timeout: 60_000 }).toBe(true);
-      const next = startChildRun(vitestCommand("--project", "labs", "specs/lab-3-3-nginx.spec.ts"));
+      await expect.poll(() => guardianPid(runId), { timeout: 60_000 }).toBe(0);
+      const next = startChild(vitestCommand("--project", "labs", "specs/lab-3-3-nginx.spec.ts"));
       expect((await next.exited).code, next.output().slice(-3000)).toBe(0);
 
       const volumes = ((await docker.listVolumes()).Volumes ?? []).map(({ Name }) => Name);

@@ -5,9 +5,8 @@ import { GenericContainer } from "testcontainers";
 import { describe, expect, it } from "vitest";
 import { dockerApi } from "../../helpers/engine/client.ts";
 import { RUN_LINE } from "../../helpers/run/identity.ts";
-import { startChildRun, vitestCommand } from "../../helpers/self-test/child-run.ts";
-
-const LABS_REPORTER = "--reporter=./helpers/vitest/labs-reporter.ts";
+import { startChild, vitestCommand } from "../../helpers/child-runs/child.ts";
+import { LABS_REPORTER } from "../../helpers/child-runs/run-labs.ts";
 
 async function filesWrittenSince(dir: string, since: number): Promise<string[]> {
   const written: string[] = [];
@@ -24,9 +23,8 @@ async function secretLeaks(args: string[], env: NodeJS.ProcessEnv, expectedCode:
   const audit = await mkdtemp(join(tmpdir(), "labs-secrets-"));
   const startedAt = Date.now();
   try {
-    const child = startChildRun(vitestCommand("--project", "labs", LABS_REPORTER, ...args), {
-      ...env,
-      LABS_SECRETS_AUDIT_FILE: join(audit, "secrets"),
+    const child = startChild(vitestCommand("--project", "labs", `--reporter=${LABS_REPORTER}`, ...args), {
+      env: { ...env, LABS_SECRETS_AUDIT_FILE: join(audit, "secrets") },
     });
     const { code } = await child.exited;
     expect(code, child.output().slice(-3000)).toBe(expectedCode);

@@ -1,11 +1,7 @@
 import { describe, expect, it, type TestContext } from "vitest";
 import type { ResolvedImage } from "../../helpers/catalogue/plan.ts";
-import {
-  NOT_APPLICABLE,
-  notApplicableOn,
-  notApplicableOnRunner,
-  notApplicableWithout,
-} from "../../helpers/lab/applicability.ts";
+import { NOT_APPLICABLE } from "../../helpers/child-runs/results.ts";
+import { notApplicableOn, notApplicableOnRunner, notApplicableWithout } from "../../helpers/lab/applicability.ts";
 
 // What a step handed to vitest's skip, which ends the step, or nothing when the step goes on.
 function skipped(decide: (skip: TestContext["skip"]) => void): string | undefined {

@@ -1,22 +1,28 @@
 import { describe, expect, it } from "vitest";
+import type { Step } from "../../helpers/child-runs/results.ts";
 import type { Engine } from "../../helpers/engine/facts.ts";
-import type { MatrixStep } from "../../helpers/vitest/matrix-reporter.ts";
 import { matrixMarkdown, problemsOf, type EngineRun } from "../../scripts/engines/table.ts";
 
 const engine = { version: "28.5.2", imageStore: "containerd", driver: "overlayfs" } as Engine;
-const step = (state: MatrixStep["state"], extra: Partial<MatrixStep> = {}): MatrixStep => ({
-  lab: "lab-3-3-nginx",
+const step = (state: Step["state"], extra: Partial<Step> = {}): Step => ({
+  file: "specs/lab-3-3-nginx.spec.ts",
+  lab: "Lab 3-3: nginx web server",
   title: "docker stop webserver1",
+  fullName: "Lab 3-3: nginx web server > docker stop webserver1",
   state,
+  ms: 1,
   observed: [],
+  kept: [],
+  logs: [],
   ...extra,
 });
-const run = (steps: MatrixStep[], exitCode = 0, output = ""): EngineRun => ({
+const run = (steps: Step[], exitCode = 0, output = ""): EngineRun => ({
   name: "docker28-containerd",
-  run: { engine, steps, errors: [], exitCode, output, seconds: 1 },
+  run: { result: { engine, outcome: "passed", files: [], steps, errors: [] }, exitCode, output },
   timings: [["labs", 1]],
 });
 const RULED_OUT = "not applicable: engine reports image store containerd (driver overlayfs); cAdvisor issue 3643";
+const assertion = { kind: "assertion", name: "AssertionError", message: "expected 1 to be 2" } as const;
 
 describe("engine matrix", () => {
   it("is green when every step passed or was ruled out by a fact the engine or image reports", () => {
@@ -24,9 +30,15 @@ describe("engine matrix", () => {
   });
 
   it.each([
-    ["a failed step", [step("failed", { failure: "AssertionError: expected 1 to be 2" })], /failed: AssertionError/],
-    ["a skip with no reason", [step("not applicable")], /skipped against the rule: \(no reason\)/],
-    ["a skip for a reason that is no fact", [step("not applicable", { note: "flaky here" })], /against the rule/],
+    ["a failed step", [step("failed", { failure: assertion })], /failed: AssertionError: expected 1 to be 2/],
+    ["a skip with no reason", [step("skipped")], /was skipped: \(no reason\)/],
+    ["a user's skip", [step("skipped", { note: "skipped: LABS_SKIP_BROWSER=1" })], /skipped: LABS_SKIP_BROWSER/],
+    [
+      "a not-applicable skip for a reason that is no fact",
+      [step("skipped", { note: "not applicable: flaky here" })],
+      /not applicable without a named image label or engine fact/,
+    ],
+    ["a step not run", [step("not run", { note: "not run: the engine went away" })], /1 step\(s\) not run/],
   ])("is red for %s", (_, steps, problem) => {
     expect(problemsOf(run(steps))).toEqual([expect.stringMatching(problem)]);
   });
@@ -34,6 +46,11 @@ describe("engine matrix", () => {
   it("is red when the labs stopped before any step, with the setup's last line", () => {
     const problems = problemsOf(run([], 1, "images: pulling x\nCould not pull x: no matching manifest\n"));
     expect(problems).toEqual([expect.stringMatching(/before any step: Could not pull x/)]);
+  });
+
+  it("is red when the run exited non-zero with every step green, with its last line", () => {
+    const problems = problemsOf(run([step("passed")], 1, "3 passed\nexit 1: teardown: the run left 1 resource(s)\n"));
+    expect(problems).toEqual([expect.stringMatching(/every step green: exit 1: teardown: the run left/)]);
   });
 
   it("is red for an engine that never ran the labs", () => {

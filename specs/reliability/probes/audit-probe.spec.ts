@@ -1,4 +1,4 @@
-// Run only by specs/reliability/audit.spec.ts (vitest project "probes"): two things the run's audit must catch.
+// Run only by specs/reliability/exit-reasons.spec.ts (vitest project "probes"): two things the run's audit must catch.
 import { expect, it } from "vitest";
 import { createRawContainer } from "../../../helpers/lab/containers.ts";
 import { labImage } from "../../../helpers/lab/images.ts";

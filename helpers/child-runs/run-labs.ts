@@ -1,0 +1,81 @@
+// The labs as a child run, read back through the one run model: the results reporter writes it to a file of the
+// child's own, beside whatever reporters speak to people.
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { ROOT, startChild, vitestCommand, vitestListCommand, type ChildRun } from "./child.ts";
+import { RESULTS_FILE_VARIABLE } from "./reporter.ts";
+import { readRunResult, type RunResult, type Step } from "./results.ts";
+
+export const LABS_REPORTER = "./helpers/vitest/labs-reporter.ts";
+const RESULTS_REPORTER = "./helpers/child-runs/reporter.ts";
+const NO_RESULT: RunResult = { outcome: "failed", files: [], steps: [], errors: [] };
+type Listed = Pick<Step, "file" | "fullName">;
+
+export interface LabsRequest {
+  files?: string[]; // spec file filters, as `npm run labs -- 3-3` takes them
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  reporters?: string[]; // for people: their output is in `output`, and passed through with `echo`
+  echo?: boolean;
+  onStart?: (child: ChildRun) => void;
+}
+
+export interface LabsRun {
+  result: RunResult;
+  exitCode: number | null;
+  output: string;
+  launchedAt: number; // epoch ms, as ChildRun's
+  exitedAt: number;
+  seconds: number;
+}
+
+async function withTempFile<T>(work: (file: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), "labs-child-"));
+  try {
+    return await work(join(dir, "out.json"));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+// One run of the labs project. A run that ended before its reporters did (a setup that stopped, a signal) has no
+// steps; its last lines say why.
+export function runLabs({ files = [], env, signal, reporters = [], echo, onStart }: LabsRequest): Promise<LabsRun> {
+  return withTempFile(async (resultsFile) => {
+    const args = [...reporters, RESULTS_REPORTER].map((reporter) => `--reporter=${reporter}`);
+    const child = startChild(vitestCommand("--project", "labs", ...args, ...files), {
+      env: { ...env, [RESULTS_FILE_VARIABLE]: resultsFile },
+      ownGroup: false,
+      ...(signal && { signal }),
+      ...(echo && { echo }),
+    });
+    onStart?.(child);
+    const { code: exitCode, exitedAt } = await child.exited;
+    const result = await readRunResult(resultsFile).catch(() => NO_RESULT);
+    const seconds = (exitedAt - child.launchedAt) / 1000;
+    return { result, exitCode, output: child.output(), launchedAt: child.launchedAt, exitedAt, seconds };
+  });
+}
+
+/** The last `n` non-empty lines a run printed: where it says why it stopped. */
+export function lastLines(run: Pick<LabsRun, "output" | "exitCode">, n = 1): string {
+  const lines = run.output.split("\n").filter((line) => line.trim());
+  return lines.slice(-n).join("\n") || `exit ${run.exitCode}`;
+}
+
+// Every lab step with its spec file, collected by vitest itself (the global setup runs, no step and no fixture does).
+export function listSteps({ env, signal }: Pick<LabsRequest, "env" | "signal">): Promise<Listed[]> {
+  return withTempFile(async (json) => {
+    const list = vitestListCommand("--project", "labs", "--no-staticParse", `--json=${json}`);
+    const child = startChild(list, { env, ownGroup: false, ...(signal && { signal }) });
+    await child.exited;
+    signal?.throwIfAborted();
+    const text = await readFile(json, "utf8").catch(() => {
+      const tail = lastLines({ output: child.output(), exitCode: null }, 20);
+      throw new Error(`vitest list wrote no JSON; its last output:\n  ${tail}`);
+    });
+    const listed = JSON.parse(text) as { name: string; file: string }[];
+    return listed.map(({ name, file }) => ({ file: relative(ROOT, file), fullName: name }));
+  });
+}
