@@ -2,6 +2,8 @@ import { endpointOf, type Docker } from "./client.ts";
 import { isRemoteEndpoint, publishAddressFor } from "./reach.ts";
 
 export interface Engine {
+  // Who answers the Docker API: Podman serves it too, and names itself among the version's components.
+  product: "Docker" | "Podman";
   endpoint: string;
   remote: boolean;
   // Where the runner reaches the ports the run publishes (see reach.ts).
@@ -25,7 +27,9 @@ export async function engineFacts(docker: Docker): Promise<Engine> {
   const driverStatus: [string, string][] = info.DriverStatus ?? [];
   const containerdStore = driverStatus.some(([, value]) => /io\.containerd\.snapshotter/.test(value));
   const endpoint = endpointOf(docker);
+  const components = (version as { Components?: { Name: string }[] }).Components ?? [];
   return {
+    product: components.some(({ Name }) => Name === "Podman Engine") ? "Podman" : "Docker",
     endpoint,
     remote: isRemoteEndpoint(endpoint),
     publishAddress: await publishAddressFor(endpoint),
@@ -42,12 +46,25 @@ export async function engineFacts(docker: Docker): Promise<Engine> {
   };
 }
 
+// Podman has no image stores to choose from: its storage driver is what tells one Podman's images from another's.
+const storeOf = (engine: Engine) =>
+  engine.product === "Podman"
+    ? `storage driver ${engine.driver}`
+    : `${engine.imageStore} image store, driver ${engine.driver}`;
+
 export function describeEngine(engine: Engine): string {
+  const api = engine.product === "Docker" ? "API" : "Docker API";
   return (
-    `Docker ${engine.version} ${engine.os}/${engine.arch} at ${engine.endpoint} ` +
-    `(API ${engine.minApiVersion}–${engine.apiVersion}, ${engine.imageStore} image store, driver ${engine.driver}, ` +
+    `${engine.product} ${engine.version} ${engine.os}/${engine.arch} at ${engine.endpoint} ` +
+    `(${api} ${engine.minApiVersion}–${engine.apiVersion}, ${storeOf(engine)}, ` +
     `cgroup v${engine.cgroupVersion}, data root ${engine.dataRoot})`
   );
+}
+
+/** "Docker 28.5.2, containerd store (overlayfs)", "Podman 4.3.1, storage driver overlay": an engine in a few words. */
+export function engineTitle(engine: Engine): string {
+  if (engine.product === "Podman") return `Podman ${engine.version}, storage driver ${engine.driver}`;
+  return `Docker ${engine.version}, ${engine.imageStore} store (${engine.driver})`;
 }
 
 // An API version as a comparable number: "1.41" -> 1.041.

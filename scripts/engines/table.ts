@@ -1,7 +1,7 @@
-// The engine matrix as markdown: one column per engine (version and image store, as the engine itself reported
+// The engine matrix as markdown: one column per engine (product, version and store, as the engine itself reported
 // them), one row per lab, then every not-applicable step with its reason and every failed step with its first line.
 // Also what makes the matrix red: a failure, a run that stopped outside any step, or a skip the one rule does not allow.
-import { describeEngine } from "../../helpers/engine/facts.ts";
+import { describeEngine, engineTitle } from "../../helpers/engine/facts.ts";
 import { NOT_APPLICABLE } from "../../helpers/lab/applicability.ts";
 import type { MatrixStep, StepState } from "../../helpers/vitest/matrix-reporter.ts";
 import { lastLine, type LabsRun } from "./run-labs.ts";
@@ -19,7 +19,7 @@ const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ")
 function title(e: EngineRun): string {
   const engine = e.run?.engine;
   if (!engine) return e.name;
-  return `${e.name}: Docker ${engine.version}, ${engine.imageStore} store (${engine.driver})`;
+  return `${e.name}: ${engineTitle(engine)}`;
 }
 
 function counts(steps: MatrixStep[]): string {

@@ -3,7 +3,7 @@ import type { Engine } from "../../helpers/engine/facts.ts";
 import type { MatrixStep } from "../../helpers/vitest/matrix-reporter.ts";
 import { matrixMarkdown, problemsOf, type EngineRun } from "../../scripts/engines/table.ts";
 
-const engine = { version: "28.5.2", imageStore: "containerd", driver: "overlayfs" } as Engine;
+const engine = { product: "Docker", version: "28.5.2", imageStore: "containerd", driver: "overlayfs" } as Engine;
 const step = (state: MatrixStep["state"], extra: Partial<MatrixStep> = {}): MatrixStep => ({
   lab: "lab-3-3-nginx",
   title: "docker stop webserver1",
