@@ -41,6 +41,25 @@ function placesLooked(env: NodeJS.ProcessEnv): string {
   ].join("; ");
 }
 
+// Podman serves the Docker API too, and names itself among the version's components.
+export function productOf(version: { Components?: { Name: string }[] }): "Docker" | "Podman" {
+  return (version.Components ?? []).some(({ Name }) => Name === "Podman Engine") ? "Podman" : "Docker";
+}
+
+// Podman 4.3 lists a port the image exposes but nothing publishes in HostConfig.PortBindings, as null; Docker and
+// Podman 4.4 on leave it out (containers/podman#16818). testcontainers waits for every port listed there to be bound
+// (testcontainers-node#1108), so on Podman 4.3 a container that publishes none of its image's ports never started.
+function withoutUnpublishedPorts(client: EngineClient): void {
+  const inspect = client.container.inspect.bind(client.container);
+  client.container.inspect = async (container) => {
+    const info = await inspect(container);
+    const bindings = Object.entries((info.HostConfig?.PortBindings ?? {}) as Record<string, unknown>);
+    if (info.HostConfig)
+      info.HostConfig.PortBindings = Object.fromEntries(bindings.filter(([, bound]) => bound !== null));
+    return info;
+  };
+}
+
 export function endpointOf(docker: Docker): string {
   const modem = docker.modem as { socketPath?: string; host?: string; port?: string | number; protocol?: string };
   if (modem.socketPath) return `unix://${modem.socketPath}`;
@@ -96,6 +115,7 @@ async function discover(env: NodeJS.ProcessEnv): Promise<EngineClient> {
         `start that engine, or unset ${configured.where.split(" ")[0]} to use ${endpoint}.`,
     );
   }
+  if (productOf(await client.container.dockerode.version()) === "Podman") withoutUnpublishedPorts(client);
   return client;
 }
 

@@ -1,8 +1,8 @@
-import { endpointOf, type Docker } from "./client.ts";
+import { endpointOf, productOf, type Docker } from "./client.ts";
 import { isRemoteEndpoint, publishAddressFor } from "./reach.ts";
 
 export interface Engine {
-  // Who answers the Docker API: Podman serves it too, and names itself among the version's components.
+  // Who answers the Docker API.
   product: "Docker" | "Podman";
   endpoint: string;
   remote: boolean;
@@ -27,9 +27,8 @@ export async function engineFacts(docker: Docker): Promise<Engine> {
   const driverStatus: [string, string][] = info.DriverStatus ?? [];
   const containerdStore = driverStatus.some(([, value]) => /io\.containerd\.snapshotter/.test(value));
   const endpoint = endpointOf(docker);
-  const components = (version as { Components?: { Name: string }[] }).Components ?? [];
   return {
-    product: components.some(({ Name }) => Name === "Podman Engine") ? "Podman" : "Docker",
+    product: productOf(version),
     endpoint,
     remote: isRemoteEndpoint(endpoint),
     publishAddress: await publishAddressFor(endpoint),
