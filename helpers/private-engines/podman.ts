@@ -45,8 +45,16 @@ const namespacePid = (p: PodmanLayout) => `${p.run}/namespace.pid`;
 export const podmanPidfile = (p: PodmanLayout) => `${p.run}/podman.pid`;
 const placeFor = (p: PodmanLayout, place: string) => `${p.dataRoot}/fixed${place}`;
 
+// Debian 12's podman, the network stack its containers.conf names, DNS for user networks, and the runtime the clamp
+// runs (podman takes crun or runc; docker.io has brought runc).
+const NEEDED = { podman: PODMAN, netavark: "/usr/lib/podman/netavark", "aardvark-dns": "/usr/lib/podman/aardvark-dns" };
+
 export function ensurePodman(): string {
-  if (!existsSync(PODMAN)) throw new Error(`no ${PODMAN}: install Debian's podman (apt-get install podman)`);
+  const missing = Object.entries({ ...NEEDED, runc: RUNC }).filter(([, path]) => !existsSync(path));
+  if (missing.length) {
+    const packages = missing.map(([name]) => name).join(" ");
+    throw new Error(`no ${missing.map(([, path]) => path).join(", ")}: apt-get install ${packages}`);
+  }
   return execFileSync(PODMAN, ["--version"], { encoding: "utf8" }).trim();
 }
 
