@@ -36,7 +36,7 @@ interface Recorded {
   // What existed before the engine first started: what the stop may remove is only what was not.
   madeDirs: string[];
   madeContainerCgroups: boolean;
-  chainsBefore: Record<(typeof TABLES)[number], string[]>;
+  firewallBefore: Record<(typeof TABLES)[number], string[]>;
 }
 
 export const podmanSocket = (p: PodmanLayout) => `${p.run}/podman.sock`;
@@ -80,10 +80,10 @@ export function withSettings(system: string, settings: Record<string, string[]>)
   return lines.join("\n");
 }
 
-function chains(table: string): string[] {
-  const rules = execFileSync("iptables", ["-t", table, "-S"], { encoding: "utf8" }).split("\n");
-  return rules.flatMap((rule) => (rule.startsWith("-N NETAVARK") ? [rule.split(" ")[1]!] : []));
-}
+// `iptables -S`: "-N CHAIN" and "-A CHAIN …" lines, with an argument holding spaces (a comment) in double quotes.
+const firewall = (table: string) =>
+  execFileSync("iptables", ["-t", table, "-S"], { encoding: "utf8" }).split("\n").filter(Boolean);
+const argsOf = (rule: string) => [...rule.matchAll(/"([^"]*)"|(\S+)/g)].map(([, quoted, plain]) => quoted ?? plain!);
 
 // The engine's first /24 is its default network's, on the engine's own bridge; networks the labs create get the
 // next ones.
@@ -162,7 +162,7 @@ export async function preparePodman(p: PodmanLayout, pool: string) {
     pool,
     madeDirs,
     madeContainerCgroups: !existsSync(join(PIDS_TREE, CONTAINER_CGROUPS)),
-    chainsBefore: { filter: chains("filter"), nat: chains("nat") },
+    firewallBefore: { filter: firewall("filter"), nat: firewall("nat") },
   };
   writeFileSync(record(p), JSON.stringify(recorded, null, 2));
   for (const dir of madeDirs) mkdirSync(dir, { recursive: true });
@@ -253,18 +253,23 @@ async function removeContainerCgroups(p: PodmanLayout, recorded: Recorded | unde
   }
 }
 
-// netavark's rules name the engine's addresses, or jump to chains that did not exist before the engine started.
-function removeFirewall(recorded: Recorded): void {
+// netavark's rules for the engine: those naming its addresses or its bridges, those in or jumping to chains that did
+// not exist before it started, and netavark's own rules that appeared since (the jump to its isolation chains). A
+// clean stop leaves none; a service that died with containers running leaves them all.
+function removeFirewall(recorded: Recorded, bridges: string[]): void {
   const prefix = recorded.pool.replace(/0\.0\/16$/, "");
   for (const table of TABLES) {
-    const before = new Set(recorded.chainsBefore[table]);
-    const ours = new Set(chains(table).filter((chain) => !before.has(chain)));
-    const rules = execFileSync("iptables", ["-t", table, "-S"], { encoding: "utf8" }).split("\n");
-    for (const rule of rules.filter((line) => line.startsWith("-A "))) {
-      const args = rule.replaceAll('"', "").split(" ");
-      const target = args[args.indexOf("-j") + 1] ?? "";
-      const netavarks = args[1]!.startsWith("NETAVARK") || target.startsWith("NETAVARK");
-      if (ours.has(target) || ours.has(args[1]!) || (netavarks && rule.includes(prefix))) {
+    const before = new Set(recorded.firewallBefore[table]);
+    const now = firewall(table);
+    const ours = new Set(
+      now.filter((line) => line.startsWith("-N NETAVARK") && !before.has(line)).map((line) => line.slice(3)),
+    );
+    for (const rule of now.filter((line) => line.startsWith("-A "))) {
+      const args = argsOf(rule);
+      const [chain = "", target = ""] = [args[1], args[args.indexOf("-j") + 1]];
+      const netavarks = chain.startsWith("NETAVARK") || target.startsWith("NETAVARK");
+      const names = args.some((arg) => arg.startsWith(prefix) || bridges.includes(arg));
+      if (ours.has(chain) || ours.has(target) || (netavarks && (names || !before.has(rule)))) {
         spawnSync("iptables", ["-t", table, "-D", ...args.slice(1)], { stdio: "ignore" });
       }
     }
@@ -273,12 +278,12 @@ function removeFirewall(recorded: Recorded): void {
 }
 
 // Bridges netavark made for the engine's networks carry addresses of the engine's range.
-function removeLinks(recorded: Recorded): void {
+function engineLinks(recorded: Recorded): string[] {
   const prefix = recorded.pool.replace(/0\.0\/16$/, "");
   const addrs = execFileSync("ip", ["-4", "-o", "addr", "show"], { encoding: "utf8" });
-  for (const [, dev, addr] of addrs.matchAll(/^\d+: (\S+)\s+inet (\S+)/gm)) {
-    if (addr!.startsWith(prefix)) spawnSync("ip", ["link", "del", dev!], { stdio: "ignore" });
-  }
+  return [...addrs.matchAll(/^\d+: (\S+)\s+inet (\S+)/gm)]
+    .filter(([, , addr]) => addr!.startsWith(prefix))
+    .map(([, dev]) => dev!);
 }
 
 /** After every process of the engine is gone: its containers' cgroups, firewall rules, bridges and directories. */
@@ -286,8 +291,9 @@ export async function removePodmanLeftovers(p: PodmanLayout): Promise<void> {
   const recorded = existsSync(record(p)) ? (JSON.parse(readFileSync(record(p), "utf8")) as Recorded) : undefined;
   await removeContainerCgroups(p, recorded);
   if (!recorded) return;
-  removeFirewall(recorded);
-  removeLinks(recorded);
+  const links = engineLinks(recorded);
+  removeFirewall(recorded, [...links, p.bridge]);
+  for (const dev of links) spawnSync("ip", ["link", "del", dev], { stdio: "ignore" });
   for (const dir of recorded.madeDirs) {
     try {
       rmdirSync(dir);
