@@ -49,10 +49,15 @@ export function productOf(version: { Components?: { Name: string }[] }): "Docker
 // Podman 4.3 lists a port the image exposes but nothing publishes in HostConfig.PortBindings, as null; Docker and
 // Podman 4.4 on leave it out (containers/podman#16818). testcontainers waits for every port listed there to be bound
 // (testcontainers-node#1108), so on Podman 4.3 a container that publishes none of its image's ports never started.
+// Fitted on the class, not the client: lookups that start together each make a client of their own.
+const fitted = new WeakSet<object>();
 function withoutUnpublishedPorts(client: EngineClient): void {
-  const inspect = client.container.inspect.bind(client.container);
-  client.container.inspect = async (container) => {
-    const info = await inspect(container);
+  const containers = Object.getPrototypeOf(client.container) as Pick<EngineClient["container"], "inspect">;
+  if (fitted.has(containers)) return;
+  fitted.add(containers);
+  const inspect = containers.inspect;
+  containers.inspect = async function (this: EngineClient["container"], container) {
+    const info = await inspect.call(this, container);
     const bindings = Object.entries((info.HostConfig?.PortBindings ?? {}) as Record<string, unknown>);
     if (info.HostConfig)
       info.HostConfig.PortBindings = Object.fromEntries(bindings.filter(([, bound]) => bound !== null));
