@@ -1,6 +1,7 @@
 // The labs on every engine CI can start here, one after the other: the default engine (DOCKER_HOST or the default
-// socket), then private Docker 28 engines beside it with the classic and with the containerd image store, each with
-// the stand-ins copied in from the default engine and stopped (its data root removed) however the run ends.
+// socket), then private engines beside it (Docker 28 with the classic and with the containerd image store, at API
+// 1.44, Docker 20.10 over tcp:// with TLS, rootless Docker 20.10, Podman 4.3.1), each with the stand-ins copied in
+// from the default engine and stopped (its data root removed) however the run ends.
 // Prints and writes reports/engines.md: engine × lab, the steps of each kind; exits 1 unless all green.
 //
 // node scripts/engines.ts [--engines default,docker28,docker28-containerd] [--default-from results.json] [filter ...]
@@ -29,6 +30,8 @@ const ENGINES = {
   "docker20-remote-tls": { engine: "docker20", remote: true },
   // Debian 12's rootless Docker: dockerd-rootless.sh as an unprivileged user, RootlessKit and slirp4netns.
   "docker20-rootless": { engine: "docker20", rootless: true },
+  // Debian 12's Podman 4.3.1, rootful, serving the Docker API on a socket of its own.
+  podman4: { engine: "podman4" },
 } satisfies Record<string, Omit<EngineOptions, "name"> | undefined>;
 type EngineName = keyof typeof ENGINES;
 

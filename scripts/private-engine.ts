@@ -1,6 +1,6 @@
 // The private engines' command line (helpers/private-engines/engine.ts is the library):
 // node scripts/private-engine.ts install
-// node scripts/private-engine.ts start --name X --engine docker20|docker28 [--containerd-store] [--min-api 1.44]
+// node scripts/private-engine.ts start --name X --engine docker20|docker28|podman4 [--containerd-store] [--min-api 1.44]
 //                                      [--remote | --rootless] [--registry-mirror URL]
 // node scripts/private-engine.ts stop --name X
 // node scripts/private-engine.ts copy --to-name X REF...      (from the engine testcontainers finds)
@@ -42,7 +42,8 @@ try {
     const to = dockerApiAt(privateEngineEnv(need(v["to-name"], "to-name")));
     await copyImages(await dockerApi(), to, positionals);
   } else if (command === "start") {
-    if (v.engine !== "docker20" && v.engine !== "docker28") throw new Error("--engine is docker20 or docker28");
+    if (v.engine !== "docker20" && v.engine !== "docker28" && v.engine !== "podman4")
+      throw new Error("--engine is docker20, docker28 or podman4");
     const started = await startPrivateEngine({
       name: need(v.name, "name"),
       engine: v.engine,

@@ -86,7 +86,13 @@ describe("Lab 3-1: MySQL 5.7 for a team's SQL tests", { timeout: 180_000 }, () =
     expect(info.State).toMatchObject({ Running: true });
     const generated = info.Config.Env.includes(`MYSQL_ROOT_PASSWORD=${rootPassword}`);
     expect(generated, "the container got this run's generated root password").toBe(true);
-    expect(info.HostConfig.Ulimits).toEqual([{ Name: "nofile", Soft: OPEN_FILES, Hard: OPEN_FILES }]);
+    // Podman names a limit the kernel's way (RLIMIT_NOFILE) and lists the process limit it adds of its own beside it.
+    const ulimits = (info.HostConfig.Ulimits ?? []).map(({ Name, Soft, Hard }) => ({
+      Name: Name?.replace(/^RLIMIT_/, "").toLowerCase(),
+      Soft,
+      Hard,
+    }));
+    expect(ulimits).toContainEqual({ Name: "nofile", Soft: OPEN_FILES, Hard: OPEN_FILES });
     const limits = await mysql.exec(["sh", "-c", "grep 'Max open files' /proc/1/limits"]);
     expect(limits.stdout.split(/\s+/).slice(3, 5)).toEqual([String(OPEN_FILES), String(OPEN_FILES)]);
     await expect(connectAs(mysql, "root", BOOK_PASSWORD), "the book's literal password").rejects.toMatchObject({

@@ -11,7 +11,7 @@ import {
 import { dockerApi } from "../helpers/lab/engine.ts";
 import { describeImage, disposableName, expectedOs, labImage, normalizeReference } from "../helpers/lab/images.ts";
 import { startEarly } from "../helpers/lab/start-early.ts";
-import { prettyName, typeAtShellPrompt } from "../helpers/lab/terminal.ts";
+import { attachStdio, prettyName, pressKeys, typeAtShellPrompt } from "../helpers/lab/terminal.ts";
 
 const ubuntu = labImage("ubuntu:14.04");
 const python = labImage("python:3.9-slim-bullseye");
@@ -72,13 +72,7 @@ interface Terminal {
 
 async function attach(container: RawContainer, { tty }: { tty: boolean }) {
   const docker = await dockerApi();
-  const stream = (await container.attach({
-    stream: true,
-    stdin: true,
-    stdout: true,
-    stderr: true,
-    hijack: true,
-  })) as Duplex;
+  const stream = await attachStdio(container.id);
   let text = "";
   const sink = new PassThrough().on("data", (chunk: Buffer) => (text += chunk.toString()));
   if (tty) stream.on("data", (chunk: Buffer) => sink.write(chunk));
@@ -232,7 +226,7 @@ describe("Lab 3.2.2: container commands", { timeout: 60_000 }, () => {
       terminal.stream.write('echo "attached $((6 * 7))"\n');
       await expect.poll(() => terminal.output(), { timeout: 10_000 }).toMatch(/^attached 42$/m);
       const detached = new Promise((resolve) => terminal.stream.once("end", resolve).once("close", resolve));
-      terminal.stream.write(Buffer.from([0x10, 0x11]));
+      await pressKeys(terminal.stream, [0x10, 0x11]);
       await expect(Promise.race([detached.then(() => "detached"), sleep(10_000, "still attached")])).resolves.toBe(
         "detached",
       );

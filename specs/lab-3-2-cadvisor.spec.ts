@@ -88,6 +88,12 @@ function notApplicableWhereCadvisorCannotSeeContainers(skip: TestContext["skip"]
   );
   notApplicableOn(
     skip,
+    engine.product === "Podman",
+    `Podman ${engine.version}`,
+    "cAdvisor reads Podman's containers only from v0.48 (google/cadvisor#3021, for #2424); v0.46 and Debian's 0.38 have no Podman support",
+  );
+  notApplicableOn(
+    skip,
     engineRefusesCadvisor,
     `minimum API version ${engine.minApiVersion}`,
     `cAdvisor v0.46 speaks Docker API ${CADVISOR_API}, which this engine refuses`,

@@ -1,10 +1,17 @@
+import { dirname } from "node:path";
 import { createConnection } from "mysql2/promise";
 import { Wait } from "testcontainers";
 import { request } from "undici";
 import { describe, expect, it } from "vitest";
 import { httpAnswers, LabContainer, labMySql } from "../helpers/lab/containers.ts";
+import { labEngine } from "../helpers/lab/engine.ts";
 import { expectedOs, labImage } from "../helpers/lab/images.ts";
 import { newSecret } from "../helpers/lab/secrets.ts";
+
+// The engine's socket directory, as Lab 3-2 mounts it: /var/run on a default Docker. Podman cannot take all of /var/run
+// read-only: it mounts /run/.containerenv into the container's /run.
+const { endpoint } = labEngine();
+const socketDirectory = endpoint.startsWith("unix://") ? dirname(endpoint.slice("unix://".length)) : "/var/run";
 
 async function get(url: string) {
   const response = await request(url);
@@ -51,7 +58,7 @@ describe("Smoke: every lab image starts and answers", { timeout: 120_000, concur
   it("gcr.io/cadvisor/cadvisor:v0.46.0 says ok on /healthz", async () => {
     await using cadvisor = await new LabContainer(labImage("gcr.io/cadvisor/cadvisor:v0.46.0").ref)
       .withExposedPorts(8080)
-      .withBindMounts([{ source: "/var/run", target: "/var/run", mode: "ro" }])
+      .withBindMounts([{ source: socketDirectory, target: socketDirectory, mode: "ro" }])
       .withWaitStrategy(Wait.forHttp("/healthz", 8080).withReadTimeout(100))
       .start();
     const health = await get(`http://${cadvisor.getHost()}:${cadvisor.getMappedPort(8080)}/healthz`);

@@ -3,7 +3,7 @@ import { engineMessage } from "../engine/errors.ts";
 import { followProgress } from "../engine/progress.ts";
 import { labelsFor } from "../run/identity.ts";
 import { digestFor, registryHostOf, standInFacts, type Plan, type ResolvedImage } from "./plan.ts";
-import { parseReference } from "./reference.ts";
+import { normalizeReference, parseReference } from "./reference.ts";
 
 export class SetupError extends Error {}
 
@@ -26,9 +26,23 @@ export async function resolveImage(docker: Docker, plan: Plan, platform?: string
       throw new SetupError(await pullFailure(docker, plan, engineMessage(error)));
     }
   }
-  const digest = digestFor(plan.ref, info.RepoDigests);
+  const ref = nameOnEngine(plan.ref, info.RepoTags ?? []);
+  // Podman records a digest for an image loaded from an archive too, under its local `localhost/` name: no registry's.
+  const digest = parseReference(ref).registry === "localhost" ? undefined : digestFor(ref, info.RepoDigests);
   const facts = standInFacts(info.Config?.Labels ?? undefined);
-  return { official: plan.official, ref: plan.ref, id: info.Id, ...(digest ? { digest } : {}), ...facts };
+  return { official: plan.official, ref, id: info.Id, ...(digest ? { digest } : {}), ...facts };
+}
+
+// The name the engine keeps the image under, which steps compare its names with. Docker keeps a name without a
+// registry on Docker Hub (`docker.io/labs-stand-in/debian`); Podman keeps an image loaded or built under such a name in
+// `localhost/` (and answers the short name with it).
+export function nameOnEngine(ref: string, repoTags: readonly string[]): string {
+  const tags = repoTags.map((tag) => normalizeReference(tag));
+  if (tags.includes(normalizeReference(ref))) return ref;
+  const { registry, repository, tag } = parseReference(ref);
+  if (!tag) return ref;
+  const local = `localhost/${repository.replace(/^library\//, "")}:${tag}`;
+  return registry === "docker.io" && !ref.startsWith("docker.io/") && tags.includes(local) ? local : ref;
 }
 
 // The engine's error names only the registry it tried last: a Docker Hub image went to the engine's mirrors first,

@@ -56,6 +56,30 @@ function unixSockets(env: NodeJS.ProcessEnv) {
   ];
 }
 
+// Podman serves the Docker API too, and names itself among the version's components.
+export function productOf(version: { Components?: { Name: string }[] }): "Docker" | "Podman" {
+  return (version.Components ?? []).some(({ Name }) => Name === "Podman Engine") ? "Podman" : "Docker";
+}
+
+// Podman 4.3 lists a port the image exposes but nothing publishes in HostConfig.PortBindings, as null; Docker and
+// Podman 4.4 on leave it out (containers/podman#16818). testcontainers waits for every port listed there to be bound
+// (testcontainers-node#1108), so on Podman 4.3 a container that publishes none of its image's ports never started.
+// Fitted on the class, not the client: lookups that start together each make a client of their own.
+const fitted = new WeakSet<object>();
+function withoutUnpublishedPorts(client: EngineClient): void {
+  const containers = Object.getPrototypeOf(client.container) as Pick<EngineClient["container"], "inspect">;
+  if (fitted.has(containers)) return;
+  fitted.add(containers);
+  const inspect = containers.inspect;
+  containers.inspect = async function (this: EngineClient["container"], container) {
+    const info = await inspect.call(this, container);
+    const bindings = Object.entries((info.HostConfig?.PortBindings ?? {}) as Record<string, unknown>);
+    if (info.HostConfig)
+      info.HostConfig.PortBindings = Object.fromEntries(bindings.filter(([, bound]) => bound !== null));
+    return info;
+  };
+}
+
 export function endpointOf(docker: Docker): string {
   return formatEndpoint(endpointOfModem(docker.modem as Parameters<typeof endpointOfModem>[0]));
 }
@@ -115,6 +139,7 @@ async function discover(env: NodeJS.ProcessEnv): Promise<EngineClient> {
         `start that engine, or unset ${configured.where.split(" ")[0]} to use ${endpoint}.`,
     );
   }
+  if (productOf(await client.container.dockerode.version()) === "Podman") withoutUnpublishedPorts(client);
   return client;
 }
 

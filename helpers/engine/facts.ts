@@ -1,8 +1,10 @@
-import { endpointOf, type EngineClient } from "./client.ts";
+import { endpointOf, productOf, type EngineClient } from "./client.ts";
 import { isRemote, parseEndpoint } from "./endpoint.ts";
 import { publishAddressFor } from "./reach.ts";
 
 export interface Engine {
+  // Who answers the Docker API.
+  product: "Docker" | "Podman";
   endpoint: string;
   // Where the runner reaches the ports the run publishes (see reach.ts).
   publishAddress: string;
@@ -49,6 +51,7 @@ export async function engineFacts(client: EngineClient): Promise<Engine> {
   const driverStatus: [string, string][] = info.DriverStatus ?? [];
   const containerdStore = driverStatus.some(([, value]) => /io\.containerd\.snapshotter/.test(value));
   return {
+    product: productOf(version),
     endpoint,
     publishAddress: await publishAddressFor(endpoint),
     version: version.Version,
@@ -70,13 +73,26 @@ export async function engineFacts(client: EngineClient): Promise<Engine> {
   };
 }
 
+// Podman has no image stores to choose from: its storage driver is what tells one Podman's images from another's.
+const storeOf = (engine: Engine) =>
+  engine.product === "Podman"
+    ? `storage driver ${engine.driver}`
+    : `${engine.imageStore} image store, driver ${engine.driver}`;
+
 export function describeEngine(engine: Engine): string {
+  const api = engine.product === "Docker" ? "API" : "Docker API";
   return (
-    `Docker ${engine.version} ${engine.os}/${engine.arch} at ${engine.endpoint} ` +
-    `(API ${engine.minApiVersion}–${engine.apiVersion}, ${engine.imageStore} image store, driver ${engine.driver}, ` +
+    `${engine.product} ${engine.version} ${engine.os}/${engine.arch} at ${engine.endpoint} ` +
+    `(${api} ${engine.minApiVersion}–${engine.apiVersion}, ${storeOf(engine)}, ` +
     `cgroup v${engine.cgroupVersion} (driver ${engine.cgroupDriver}), data root ${engine.dataRoot}) on ` +
     `${engine.operatingSystem}, ${engine.remote ? "remote" : "local"}${engine.rootless ? ", rootless" : ""}, socket ${engine.socketPath} as the engine sees it`
   );
+}
+
+/** "Docker 28.5.2, containerd store (overlayfs)", "Podman 4.3.1, storage driver overlay": an engine in a few words. */
+export function engineTitle(engine: Engine): string {
+  if (engine.product === "Podman") return `Podman ${engine.version}, storage driver ${engine.driver}`;
+  return `Docker ${engine.version}${engine.rootless ? ", rootless" : ""}, ${engine.imageStore} store (${engine.driver})`;
 }
 
 export const describeRunner = (runner: Runner) => `runner ${runner.platform}/${runner.arch}`;

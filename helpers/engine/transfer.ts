@@ -1,6 +1,7 @@
 // `docker push` and `docker pull` through the engine, each proving the manifest digest the registry answered with.
 import { formatReference, parseReference } from "../catalogue/reference.ts";
-import { dockerApi } from "./client.ts";
+import { dockerApi, productOf } from "./client.ts";
+import { loopbackManifestDigest } from "./registry-api.ts";
 import { answeredWithin, followProgress, StalledTransfer, type Progress } from "./progress.ts";
 
 // What the engine takes as X-Registry-Auth, and what `docker login` stores per registry.
@@ -10,9 +11,15 @@ export interface Credentials {
   serveraddress: string;
 }
 
-function digestOf(events: Progress[]): string {
+function streamDigest(events: Progress[]): string | undefined {
   const fromStatus = events.map(({ status }) => status?.match(/(?:Digest|digest): (sha256:[a-f0-9]{64})/)?.[1]);
-  const digest = events.find(({ aux }) => aux?.Digest)?.aux?.Digest ?? fromStatus.find(Boolean);
+  return events.find(({ aux }) => aux?.Digest)?.aux?.Digest ?? fromStatus.find(Boolean);
+}
+
+const hasDigest = (events: Progress[]) => streamDigest(events) !== undefined;
+
+function digestOf(events: Progress[]): string {
+  const digest = streamDigest(events);
   if (!digest) throw new Error("the registry answered without a manifest digest");
   return digest;
 }
@@ -73,11 +80,22 @@ export async function push(ref: string, credentials?: Credentials): Promise<Push
 
 export async function pullImage(ref: string, credentials?: Credentials): Promise<string> {
   const docker = await dockerApi();
-  return digestOf(
-    await followed(`docker pull ${ref}`, (abortSignal) =>
-      docker.pull(ref, { abortSignal, ...(credentials ? { authconfig: credentials } : {}) }),
-    ),
+  const events = await followed(`docker pull ${ref}`, (abortSignal) =>
+    docker.pull(ref, { abortSignal, ...(credentials ? { authconfig: credentials } : {}) }),
   );
+  if (hasDigest(events) || productOf(await docker.version()) !== "Podman") return digestOf(events);
+  return pulledWithoutDigestLine(ref, credentials);
+}
+
+// Podman 4.3's pull stream names no manifest digest. The digest the registry answers for the tag is the pulled one only
+// where the engine now keeps the image under that repository with that digest.
+async function pulledWithoutDigestLine(ref: string, credentials?: Credentials): Promise<string> {
+  const digest = await loopbackManifestDigest(ref, credentials);
+  const { RepoDigests } = await (await dockerApi()).getImage(ref).inspect();
+  if (!(RepoDigests ?? []).map((entry) => canonicalDigestRef(entry)).includes(canonicalDigestRef(ref, digest))) {
+    throw new Error(`docker pull ${ref}: the registry serves ${digest}, which the engine does not hold for ${ref}`);
+  }
+  return digest;
 }
 
 // `name@digest` in one spelling whatever the image store wrote (familiar or fully qualified names).

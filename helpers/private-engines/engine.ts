@@ -1,8 +1,10 @@
 // A private Docker engine (20.10 or 28) beside the machine's default one, without disturbing it: a socket, data root,
 // exec root, managed containerd, bridge, address pool and cgroup subtree of its own. Or, with `remote`, the same engine
 // in a network namespace of its own, reached only over tcp:// with TLS, as a reader's engine on another machine. Or,
-// with `rootless`, Debian's rootless Docker 20.10 run by an unprivileged user in RootlessKit's namespaces.
-// What it needs of the machine is in machine.ts, remote.ts and rootless.ts; scripts/private-engine.ts is its command line.
+// with `rootless`, Debian's rootless Docker 20.10 run by an unprivileged user in RootlessKit's namespaces. Or a
+// Podman 4 serving the Docker API with the same isolation (podman.ts).
+// What it needs of the machine is in machine.ts, remote.ts, rootless.ts and podman.ts; scripts/private-engine.ts is
+// its command line.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -13,10 +15,12 @@ import { dockerApiAt, engineAnswers, type EngineAddress } from "../engine/hosts.
 import { followProgress } from "../engine/progress.ts";
 import { addNetwork, cgroupPids, DOCKER28_DIR, ensureDocker28, freeNetwork, PIDS_TREE } from "./machine.ts";
 import { removeCgroups, removeNetwork, unmountUnder } from "./machine.ts";
+import { ensurePodman, podmanPidfile, podmanSocket, preparePodman, removePodmanContainers } from "./podman.ts";
+import { removePodmanLeftovers } from "./podman.ts";
 import { addRemoteHost, removeRemoteHost } from "./remote.ts";
 import { ensureRootlessUser, giveToUser, rootlessCommand } from "./rootless.ts";
 
-export type EngineKind = "docker20" | "docker28";
+export type EngineKind = "docker20" | "docker28" | "podman4";
 export interface EngineOptions {
   name: string;
   engine: EngineKind;
@@ -76,20 +80,28 @@ const seconds = (since: number) => `${((performance.now() - since) / 1000).toFix
 
 export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngine> {
   const p = layout(o.name);
-  if (existsSync(p.socket) && (await engineAnswers({ DOCKER_HOST: `unix://${p.socket}` }, 2000)))
-    throw new Error(`engine ${o.name} already answers on ${p.socket}: stop it first`);
+  const podman = o.engine === "podman4";
+  for (const socket of [p.socket, podmanSocket(p)]) {
+    if (existsSync(socket) && (await engineAnswers({ DOCKER_HOST: `unix://${socket}` }, 2000)))
+      throw new Error(`engine ${o.name} already answers on ${socket}: stop it first`);
+  }
   if (o.engine === "docker20" && o.containerdStore) throw new Error("docker20 has no containerd image store");
   if (o.rootless && (o.engine !== "docker20" || o.remote)) throw new Error("rootless is Debian's docker20, local");
+  const dockerOnly = { containerdStore: o.containerdStore, minApiVersion: o.minApiVersion, remote: o.remote };
+  const unsupported = Object.entries({ ...dockerOnly, registryMirror: o.registryMirror }).filter(([, set]) => set);
+  if (podman && unsupported.length) throw new Error(`podman4 takes no ${unsupported.map(([key]) => key).join(", ")}`);
   // dockerd starts a containerd of its own only when none listens at the system's default address.
-  if (existsSync("/run/containerd/containerd.sock"))
+  if (!podman && existsSync("/run/containerd/containerd.sock"))
     throw new Error("a system containerd runs: engines would share it");
   if (o.engine === "docker28") ensureDocker28(o.quiet);
+  const podmanVersion = podman ? ensurePodman() : "";
   await stopPrivateEngine(o.name, true); // what a killed run left
   const started = performance.now();
   const pool = freeNetwork(p.seed);
   mkdirSync(p.dataRoot, { recursive: true });
   mkdirSync(`${p.run}/exec`, { recursive: true });
   mkdirSync(`${PIDS_TREE}/${p.cgroup}/daemon`, { recursive: true });
+  if (podman) return startPodman(o, p, pool, podmanVersion, started);
   const rootless = o.rootless ? ensureRootlessUser() : undefined;
   if (rootless) giveToUser(rootless, [p.run, `${p.run}/exec`, p.dataRoot]);
   // A remote engine owns its namespace's firewall and bridge; a local one shares the machine's with the default engine.
@@ -184,11 +196,75 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
   };
 }
 
+// The Podman service, in the engine's cgroup and its own mount namespace (podman.ts): interrupting it leaves its
+// containers running under their conmons, as a restarted `podman system service` does.
+async function startPodman(
+  o: EngineOptions,
+  p: ReturnType<typeof layout>,
+  pool: string,
+  version: string,
+  started: number,
+): Promise<PrivateEngine> {
+  const clientEnv = { DOCKER_HOST: `unix://${podmanSocket(p)}` };
+  writeFileSync(`${p.run}/env.json`, JSON.stringify(clientEnv));
+  let service: ReturnType<typeof spawn> | undefined;
+  try {
+    const { command, env } = await preparePodman(p, pool);
+    const launch = async () => {
+      const log = openSync(`${p.run}/podman.log`, "a");
+      const joinCgroup = ['echo $$ > "$0" && exec "$@"', `${PIDS_TREE}/${p.cgroup}/daemon/cgroup.procs`];
+      const [program, ...args] = command(joinCgroup);
+      const child = spawn(program!, args, {
+        detached: true,
+        stdio: ["ignore", log, log],
+        env: { ...process.env, ...env },
+      });
+      child.unref();
+      closeSync(log);
+      writeFileSync(podmanPidfile(p), String(child.pid));
+      for (const deadline = Date.now() + 60_000; !(await engineAnswers(clientEnv, 2000)); await sleep(100)) {
+        if (child.exitCode === null && Date.now() < deadline) continue;
+        console.error(readFileSync(`${p.run}/podman.log`, "utf8").trimEnd().split("\n").slice(-20).join("\n"));
+        const why = child.exitCode === null ? "did not answer a ping within 60 s" : `exited with ${child.exitCode}`;
+        throw new Error(`${version} (engine ${o.name}) ${why} (the last lines of its log are above)`);
+      }
+      return child;
+    };
+    service = await launch();
+    if (!o.quiet) console.error(`${o.name}: ${version} answers on ${clientEnv.DOCKER_HOST} after ${seconds(started)}`);
+    const stop = () => stopPrivateEngine(o.name, o.quiet);
+    const interrupt = async (downFor: number | (() => Promise<unknown>), signal: NodeJS.Signals = "SIGTERM") => {
+      const pid = Number(readFileSync(podmanPidfile(p), "utf8"));
+      process.kill(pid, signal);
+      while (cgroupPids(p.cgroup).includes(pid)) await sleep(50);
+      await (typeof downFor === "number" ? sleep(downFor) : downFor());
+      await launch();
+    };
+    return {
+      name: o.name,
+      env: clientEnv,
+      host: clientEnv.DOCKER_HOST,
+      docker: dockerApiAt(clientEnv),
+      dataRoot: p.dataRoot,
+      pid: service.pid!,
+      stop,
+      interrupt,
+      [Symbol.asyncDispose]: stop,
+    };
+  } catch (error) {
+    await stopPrivateEngine(o.name, true);
+    throw error;
+  }
+}
+
 /** Stops engine `name` (SIGTERM; SIGKILL for all it spawned after 30 s) and removes all it left: mounts, bridges, data. */
 export async function stopPrivateEngine(name: string, quiet = false): Promise<void> {
   const p = layout(name);
   const started = performance.now();
-  const pid = Number(existsSync(`${p.run}/docker.pid`) && readFileSync(`${p.run}/docker.pid`, "utf8"));
+  // A Podman's containers outlive its service: they go first, through its API, while netavark can still undo them.
+  await removePodmanContainers(p);
+  const pidfile = [`${p.run}/docker.pid`, podmanPidfile(p)].find((file) => existsSync(file));
+  const pid = Number(pidfile && readFileSync(pidfile, "utf8"));
   // A stale pidfile may name a recycled pid: only a process in the engine's cgroup is its dockerd.
   if (pid && cgroupPids(p.cgroup).includes(pid)) process.kill(pid, "SIGTERM");
   for (const end = Date.now() + 30_000; cgroupPids(p.cgroup).includes(pid) && Date.now() < end;) await sleep(100);
@@ -196,6 +272,7 @@ export async function stopPrivateEngine(name: string, quiet = false): Promise<vo
     if (++tries > 100) throw new Error(`engine ${name}: processes ${left.join(" ")} survive SIGKILL`);
     for (const stray of left) spawnSync("kill", ["-KILL", String(stray)]);
   }
+  await removePodmanLeftovers(p);
   unmountUnder([p.run, p.dataRoot]);
   removeNetwork(p.bridge, p.rule);
   removeRemoteHost(p.netns, p.veth);

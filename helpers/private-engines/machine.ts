@@ -11,7 +11,7 @@ export const DOCKER28_DIR = "/opt/container-labs/docker28";
 export const DOCKER28_VERSION = "28.5.2";
 const BINARIES = ["dockerd", "docker-proxy", "containerd", "containerd-shim-runc-v2"];
 const MARKER = join(DOCKER28_DIR, "VERSION"); // written last: a half-finished copy is redone, not trusted
-const RUNC = "/usr/sbin/runc";
+export const RUNC = "/usr/sbin/runc";
 
 const run = (cmd: string, args: string[], cwd?: string): string =>
   execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -121,8 +121,11 @@ function procs(cgroup: string): number[] {
 
 export const cgroupPids = (cgroup: string): number[] => subdirs(join(PIDS_TREE, cgroup)).flatMap(procs);
 
+/** Every cgroup hierarchy's root: v2's one, or each of v1's controllers (and named hierarchies). */
+export const CGROUP_TREES = (): string[] => (V2 ? [CGROUP] : readdirSync(CGROUP).map((d) => join(CGROUP, d)));
+
 export function removeCgroups(cgroup: string): void {
-  for (const tree of V2 ? [CGROUP] : readdirSync(CGROUP).map((d) => join(CGROUP, d))) {
+  for (const tree of CGROUP_TREES()) {
     for (const dir of subdirs(join(tree, cgroup)).toReversed()) rmdirSync(dir);
     spawnSync("rmdir", [join(tree, dirname(cgroup))], { stdio: "ignore" }); // stays while other engines have theirs
   }

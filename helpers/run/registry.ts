@@ -4,7 +4,9 @@ import { Wait } from "testcontainers";
 import { request } from "undici";
 import { dockerApi } from "../engine/client.ts";
 import { engineMessage } from "../engine/errors.ts";
+import type { Engine } from "../engine/facts.ts";
 import { unlessEngineLost } from "../engine/lost.ts";
+import { basicAuthorization, MANIFEST_TYPES } from "../engine/registry-api.ts";
 import { push, servedDigest, type Credentials } from "../engine/transfer.ts";
 import { alsoOnEngineLoopback, containerOfRun, LOOPBACK, publishAddress, publishedPort } from "./containers.ts";
 import { labelsFor } from "./identity.ts";
@@ -26,16 +28,7 @@ export interface RunRegistry {
   internal: { network: string; address: string };
 }
 
-// Without the OCI types the registry refuses a manifest pushed from the containerd image store.
-export const MANIFEST_TYPES = [
-  "application/vnd.docker.distribution.manifest.v2+json",
-  "application/vnd.docker.distribution.manifest.list.v2+json",
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.oci.image.index.v1+json",
-].join(", ");
-
-export const basicAuthorization = ({ username, password }: Credentials) =>
-  `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+export { basicAuthorization, MANIFEST_TYPES } from "../engine/registry-api.ts";
 
 const SEEDED_BASE = "library/debian:latest";
 
@@ -76,8 +69,19 @@ async function seed(
   if (copied.statusCode !== 201) throw new Error(`the registry answered ${copied.statusCode} to ${SEEDED_BASE}`);
 }
 
+// The name the engine gives its own loopback in the registry's address. Docker trusts 127.0.0.0/8 over plain HTTP.
+// Podman's push and pull trust what its registries.conf marks insecure, but its Docker-compatible login (/auth) decides
+// that itself and trusts only `localhost:` addresses (pkg/api/handlers/compat/auth.go), so `docker login 127.0.0.1:…`
+// asks it for HTTPS; `docker login localhost:…` is what works there.
+export const registryHostOn = (product: Engine["product"]) => (product === "Podman" ? "localhost" : LOOPBACK);
+
 // The registry's htpasswd is read once, when it starts: every lab's user is known before it starts.
-export async function startRunRegistry(image: string, runId: string, baseRef: string | undefined) {
+export async function startRunRegistry(
+  image: string,
+  runId: string,
+  baseRef: string | undefined,
+  product: Engine["product"],
+) {
   const accounts = REGISTRY_USERS.map((role) => ({
     role,
     username: `${role}-${randomBytes(4).toString("hex")}`,
@@ -103,7 +107,7 @@ export async function startRunRegistry(image: string, runId: string, baseRef: st
     baseRef && servedDigest(baseRef),
   ]);
   const portOn = (address: string) => publishedPort(container.getId(), 5000, address);
-  const address = `${LOOPBACK}:${await portOn(LOOPBACK)}`;
+  const address = `${registryHostOn(product)}:${await portOn(LOOPBACK)}`;
   const apiAddress = `${await publishAddress()}:${await portOn(await publishAddress())}`;
   const users = Object.fromEntries(
     accounts.map(({ role, username, password }) => [role, { username, password, serveraddress: address }]),

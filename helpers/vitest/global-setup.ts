@@ -58,7 +58,7 @@ export default async function setup(project: TestProject) {
     );
     const [proof, started] = await Promise.allSettled([
       mysql && assertPlatformRuns(docker, mysql, platform, runId, `${engine.os}/${engine.arch}`),
-      registryImage && startRunRegistry(registryImage.ref, runId, debian?.ref),
+      registryImage && startRunRegistry(registryImage.ref, runId, debian?.ref, engine.product),
     ]);
     registry = started.status === "fulfilled" ? started.value : undefined;
     if (proof.status === "rejected") throw proof.reason;

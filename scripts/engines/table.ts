@@ -1,9 +1,9 @@
-// The engine matrix as markdown: one column per engine (version and image store, as the engine itself reported
+// The engine matrix as markdown: one column per engine (product, version and store, as the engine itself reported
 // them), one row per lab, then every not-applicable step with its reason and every problem with its first line.
 // Also what makes the matrix red: a step that did not pass and was not ruled out by the one rule, or a run that
 // stopped outside any step.
 import { basename } from "node:path";
-import { describeEngine } from "../../helpers/engine/facts.ts";
+import { describeEngine, engineTitle } from "../../helpers/engine/facts.ts";
 import { lastLines, type LabsRun } from "../../helpers/child-runs/run-labs.ts";
 import { counts, exitCauses, unverified } from "../../helpers/child-runs/results.ts";
 import { cell } from "../../helpers/util/markdown.ts";
@@ -20,8 +20,7 @@ const labOf = (file: string) => basename(file).replace(/\.spec\.ts$/, "");
 function title(e: EngineRun): string {
   const engine = e.run?.result.engine;
   if (!engine) return e.name;
-  const rootless = engine.rootless ? ", rootless" : "";
-  return `${e.name}: Docker ${engine.version}${rootless}, ${engine.imageStore} store (${engine.driver})`;
+  return `${e.name}: ${engineTitle(engine)}`;
 }
 
 /** Why `e` is not green, one line each; empty when every step passed or was not applicable by the rule. */

@@ -3,7 +3,7 @@ import type { Step } from "../../helpers/child-runs/results.ts";
 import type { Engine } from "../../helpers/engine/facts.ts";
 import { matrixMarkdown, problemsOf, type EngineRun } from "../../scripts/engines/table.ts";
 
-const engine = { version: "28.5.2", imageStore: "containerd", driver: "overlayfs" } as Engine;
+const engine = { product: "Docker", version: "28.5.2", imageStore: "containerd", driver: "overlayfs" } as Engine;
 const step = (state: Step["state"], extra: Partial<Step> = {}): Step => ({
   file: "specs/lab-3-3-nginx.spec.ts",
   lab: "Lab 3-3: nginx web server",
