@@ -90,7 +90,12 @@ describe("Podman as the engine", () => {
     imageStore: "classic",
     driver: "overlay",
     cgroupVersion: "1",
+    cgroupDriver: "cgroupfs",
     dataRoot: "/var/lib/labs-engines/x",
+    operatingSystem: "Debian GNU/Linux 12 (bookworm)",
+    remote: false,
+    rootless: false,
+    socketPath: "/run/labs-engines/x/podman.sock",
   } as Engine;
 
   it("is told from Docker by the components its version names", () => {
@@ -103,7 +108,8 @@ describe("Podman as the engine", () => {
     expect(engineTitle(podman)).toBe("Podman 4.3.1, storage driver overlay");
     expect(describeEngine(podman)).toBe(
       "Podman 4.3.1 linux/amd64 at unix:///run/labs-engines/x/podman.sock (Docker API 1.24–1.41, storage driver " +
-        "overlay, cgroup v1, data root /var/lib/labs-engines/x)",
+        "overlay, cgroup v1 (driver cgroupfs), data root /var/lib/labs-engines/x) on Debian GNU/Linux 12 (bookworm), " +
+        "local, socket /run/labs-engines/x/podman.sock as the engine sees it",
     );
   });
 
