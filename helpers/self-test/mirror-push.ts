@@ -1,8 +1,8 @@
 import { posix } from "node:path";
-import { imageArchive } from "../engine/archive.ts";
+import { buffer } from "node:stream/consumers";
+import { imageArchive, tarEntries } from "../engine/archive.ts";
 import type { Docker } from "../engine/client.ts";
 import { RegistryUpload, type Descriptor } from "./registry-upload.ts";
-import { tarEntries, wholeBody } from "../engine/saved-images.ts";
 
 export interface MirrorCopy {
   source: string; // the image on the engine, e.g. labs-stand-in/nginx:1.18
@@ -41,13 +41,14 @@ export async function pushToMirror(
     copies.map(({ source }) => source),
   );
   for await (const entry of tarEntries(saved)) {
-    if (entry.path.endsWith("/layer.tar") && entry.type === "file") {
-      layers.set(entry.path, await upload.streamBlob(LAYERS, entry.body, OCI.layer));
-    } else if (entry.path.endsWith("/layer.tar") && entry.type === "symlink") {
-      links.set(entry.path, posix.join(posix.dirname(entry.path), entry.linkTarget));
-    } else if (entry.type === "file" && !entry.path.includes("/")) {
-      files.set(entry.path, await wholeBody(entry));
-    }
+    const { name, type, linkname } = entry.header;
+    if (name.endsWith("/layer.tar") && type === "file") {
+      layers.set(name, await upload.streamBlob(LAYERS, entry as AsyncIterable<Buffer>, OCI.layer));
+    } else if (name.endsWith("/layer.tar") && type === "symlink") {
+      links.set(name, posix.join(posix.dirname(name), linkname));
+    } else if (type === "file" && !name.includes("/")) {
+      files.set(name, await buffer(entry));
+    } else entry.resume();
   }
   const manifest = JSON.parse(files.get("manifest.json")?.toString() ?? "[]") as Saved[];
   const digests = new Map<string, string>();
