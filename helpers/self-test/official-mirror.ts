@@ -5,10 +5,9 @@
 import { catalogueEntry } from "../catalogue/entries.ts";
 import { parseReference } from "../catalogue/reference.ts";
 import { dockerApi } from "../engine/client.ts";
-import { isAlive } from "../util/processes.ts";
 import { since as sinceStart, timed as timedWork } from "../util/time.ts";
-import { privateEngineNames, startPrivateEngine, stopPrivateEngine } from "../private-engines/engine.ts";
-import type { EngineKind } from "../private-engines/engine.ts";
+import { startPrivateEngine, type EngineKind } from "../private-engines/engine.ts";
+import { engineName, stopOrphanedEngines } from "../private-engines/orphans.ts";
 import { pushToMirror, type MirrorCopy } from "./mirror-push.ts";
 import { startMirrorRegistry } from "./mirror-registry.ts";
 
@@ -23,16 +22,7 @@ export interface OfficialMirror extends AsyncDisposable {
   stopRegistry(): Promise<void>;
 }
 
-const ENGINE_NAME = /^mirror-(\d+)-\d+$/;
 let started = 0;
-
-// A mirror engine whose owner was killed still runs, holding official names: the next owner stops it.
-async function stopAbandonedMirrors(): Promise<void> {
-  for (const name of privateEngineNames()) {
-    const owner = Number(ENGINE_NAME.exec(name)?.[1]);
-    if (owner && !isAlive(owner)) await stopPrivateEngine(name, true);
-  }
-}
 
 // A registry mirror serves Docker Hub names only: an image of another registry keeps its host as the first part
 // of its path at the mirror, apart from Docker Hub's namespace, and the run is pointed at it by LABS_IMAGE_MAP.
@@ -53,7 +43,8 @@ export async function startOfficialMirror(
   officials: string[],
   engine: EngineKind = "docker20",
 ): Promise<OfficialMirror> {
-  await stopAbandonedMirrors();
+  // A mirror engine whose owner was killed still runs, holding official names: the next owner stops it.
+  await stopOrphanedEngines("mirror");
   const docker = await dockerApi();
   const registryStart = performance.now();
   const registry = await startMirrorRegistry(docker);
@@ -63,7 +54,7 @@ export async function startOfficialMirror(
     ...mirrorPath(official),
     source: catalogueEntry(official).standIn,
   }));
-  const name = `mirror-${process.pid}-${++started}`;
+  const name = engineName("mirror", String(++started));
   // The engine needs only the registry's address: it starts while the images go in.
   const [pushed, engineUp] = await Promise.allSettled([
     timed(pushToMirror(docker, registry.url, copies)),
