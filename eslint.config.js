@@ -16,7 +16,7 @@ export default tseslint.config(
   {
     // The lab-facing API (helpers/lab) is built on the run's harness, never the other way round. lab-setup.ts is the
     // exception by design: vitest loads it into each lab file's worker, where it reads what that file's labs used.
-    files: ["helpers/{engine,run,catalogue,vitest,child-runs,util}/**/*.ts"],
+    files: ["helpers/{engine,run,catalogue,vitest,child-runs,util,registry,registry-mirror}/**/*.ts"],
     ignores: ["helpers/vitest/lab-setup.ts"],
     rules: {
       "no-restricted-imports": [

@@ -2,7 +2,7 @@ import { posix } from "node:path";
 import { buffer } from "node:stream/consumers";
 import { imageArchive, tarEntries } from "../engine/archive.ts";
 import type { Docker } from "../engine/client.ts";
-import { RegistryUpload, type Descriptor } from "./registry-upload.ts";
+import { MEDIA_TYPES, RegistryApi, type Descriptor } from "../registry/api.ts";
 
 export interface MirrorCopy {
   source: string; // the image on the engine, e.g. labs-stand-in/nginx:1.18
@@ -10,11 +10,7 @@ export interface MirrorCopy {
   tag: string;
 }
 
-const OCI = {
-  manifest: "application/vnd.oci.image.manifest.v1+json",
-  config: "application/vnd.oci.image.config.v1+json",
-  layer: "application/vnd.oci.image.layer.v1.tar",
-};
+const { ociManifest, ociConfig, ociLayer } = MEDIA_TYPES;
 // Every layer is sent once, here, and mounted into each repository that uses it.
 const LAYERS = "labs-mirror/layers";
 
@@ -32,7 +28,7 @@ export async function pushToMirror(
   registry: string,
   copies: MirrorCopy[],
 ): Promise<{ digests: Map<string, string>; bytes: number }> {
-  const upload = new RegistryUpload(registry);
+  const upload = new RegistryApi(registry);
   const layers = new Map<string, Descriptor>();
   const links = new Map<string, string>();
   const files = new Map<string, Buffer>();
@@ -43,7 +39,7 @@ export async function pushToMirror(
   for await (const entry of tarEntries(saved)) {
     const { name, type, linkname } = entry.header;
     if (name.endsWith("/layer.tar") && type === "file") {
-      layers.set(name, await upload.streamBlob(LAYERS, entry as AsyncIterable<Buffer>, OCI.layer));
+      layers.set(name, await upload.streamBlob(LAYERS, entry as AsyncIterable<Buffer>, ociLayer));
     } else if (name.endsWith("/layer.tar") && type === "symlink") {
       links.set(name, posix.join(posix.dirname(name), linkname));
     } else if (type === "file" && !name.includes("/")) {
@@ -61,11 +57,11 @@ export async function pushToMirror(
     for (const part of parts) await upload.mountBlob(repository, part!.digest, LAYERS);
     const oci = {
       schemaVersion: 2,
-      mediaType: OCI.manifest,
-      config: await upload.putBlob(repository, config, OCI.config),
+      mediaType: ociManifest,
+      config: await upload.putBlob(repository, config, ociConfig),
       layers: parts,
     };
-    digests.set(source, await upload.putManifest(repository, tag, oci, OCI.manifest));
+    digests.set(source, await upload.putManifest(repository, tag, oci, ociManifest));
   }
   const bytes = [...layers.values()].reduce((sum, { size }) => sum + size, 0);
   return { digests, bytes };

@@ -1,0 +1,115 @@
+import { createHash } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
+import { Readable } from "node:stream";
+import { request } from "undici";
+
+// The registry API's media types, written out here only.
+export const MEDIA_TYPES = {
+  dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
+  dockerIndex: "application/vnd.docker.distribution.manifest.list.v2+json",
+  ociManifest: "application/vnd.oci.image.manifest.v1+json",
+  ociIndex: "application/vnd.oci.image.index.v1+json",
+  ociConfig: "application/vnd.oci.image.config.v1+json",
+  ociLayer: "application/vnd.oci.image.layer.v1.tar",
+} as const;
+
+// Every kind of manifest, asked for on every call: without the OCI types the registry does not serve a manifest pushed
+// from the containerd image store.
+const { dockerManifest, dockerIndex, ociManifest, ociIndex } = MEDIA_TYPES;
+export const MANIFEST_TYPES = [dockerManifest, dockerIndex, ociManifest, ociIndex].join(", ");
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+}
+
+export interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+type Method = "GET" | "HEAD" | "POST" | "PATCH" | "PUT";
+const BYTES = "application/octet-stream";
+
+export const basicAuthorization = ({ username, password }: { username: string; password: string }) =>
+  `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
+
+const sha256 = (data: Buffer) => `sha256:${createHash("sha256").update(data).digest("hex")}`;
+
+// The registry HTTP API (OCI distribution spec) at "host:port", over plain HTTP as a registry on loopback speaks it.
+// Putting an image in this way is what `docker push` does, minus the gzip of every layer, which costs minutes on two
+// cores and which a registry on 127.0.0.1 does not need.
+export class RegistryApi {
+  readonly base: string;
+  private readonly authorization: Record<string, string>;
+  constructor(address: string, credentials?: { username: string; password: string } | null) {
+    this.base = `http://${address}`;
+    this.authorization = credentials ? { authorization: basicAuthorization(credentials) } : {};
+  }
+
+  async ask(method: Method, path: string | URL, body?: Buffer | Readable, type?: string): Promise<Answer> {
+    const headers = { ...this.authorization, accept: MANIFEST_TYPES, ...(type ? { "content-type": type } : {}) };
+    const response = await request(new URL(path, this.base), { method, body, headers });
+    return { status: response.statusCode, headers: response.headers, body: Buffer.from(await response.body.bytes()) };
+  }
+
+  // A call that must answer `want`; any other answer is an error that names the registry's reason.
+  async call(method: Method, path: string | URL, want: number, body?: Buffer | Readable, type?: string) {
+    const answer = await this.ask(method, path, body, type);
+    if (answer.status !== want) {
+      const why = answer.body.toString().trim().split("\n")[0];
+      const { pathname } = new URL(path, this.base);
+      throw new Error(`${method} ${pathname}: the registry answered ${answer.status} (${why}), not ${want}`);
+    }
+    return answer;
+  }
+
+  private async session(repository: string): Promise<URL> {
+    return this.location(await this.call("POST", `/v2/${repository}/blobs/uploads/`, 202));
+  }
+
+  private location({ headers }: Answer): URL {
+    return new URL(String(headers.location ?? ""), this.base);
+  }
+
+  // Streamed in one PATCH and hashed on the way: the digest is known only once the last byte has gone.
+  async streamBlob(repository: string, body: AsyncIterable<Buffer>, mediaType: string): Promise<Descriptor> {
+    const hash = createHash("sha256");
+    let size = 0;
+    const counted = (async function* () {
+      for await (const piece of body) {
+        hash.update(piece);
+        size += piece.length;
+        yield piece;
+      }
+    })();
+    const patched = await this.call("PATCH", await this.session(repository), 202, Readable.from(counted), BYTES);
+    const digest = `sha256:${hash.digest("hex")}`;
+    const done = this.location(patched);
+    done.searchParams.set("digest", digest);
+    await this.call("PUT", done, 201);
+    return { mediaType, digest, size };
+  }
+
+  async putBlob(repository: string, data: Buffer, mediaType: string): Promise<Descriptor> {
+    const target = await this.session(repository);
+    target.searchParams.set("digest", sha256(data));
+    await this.call("PUT", target, 201, data, BYTES);
+    return { mediaType, digest: sha256(data), size: data.length };
+  }
+
+  // A blob already in the registry is linked into another repository without being sent again.
+  async mountBlob(repository: string, digest: string, from: string): Promise<void> {
+    const query = new URLSearchParams({ mount: digest, from });
+    await this.call("POST", `/v2/${repository}/blobs/uploads/?${query}`, 201);
+  }
+
+  // Returns the manifest's digest: the RepoDigest an engine records when it pulls this tag.
+  async putManifest(repository: string, tag: string, manifest: object, mediaType: string): Promise<string> {
+    const body = Buffer.isBuffer(manifest) ? manifest : Buffer.from(JSON.stringify(manifest));
+    const put = await this.call("PUT", `/v2/${repository}/manifests/${tag}`, 201, body, mediaType);
+    return String(put.headers["docker-content-digest"] ?? sha256(body));
+  }
+}
