@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import type { IncomingHttpHeaders } from "node:http";
 import { Readable } from "node:stream";
 import { request } from "undici";
 
@@ -24,17 +23,8 @@ export interface Descriptor {
   size: number;
 }
 
-export interface Answer {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
 type Method = "GET" | "HEAD" | "POST" | "PATCH" | "PUT";
 const BYTES = "application/octet-stream";
-
-export const basicAuthorization = ({ username, password }: { username: string; password: string }) =>
-  `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}`;
 
 const sha256 = (data: Buffer) => `sha256:${createHash("sha256").update(data).digest("hex")}`;
 
@@ -46,10 +36,11 @@ export class RegistryApi {
   private readonly authorization: Record<string, string>;
   constructor(address: string, credentials?: { username: string; password: string } | null) {
     this.base = `http://${address}`;
-    this.authorization = credentials ? { authorization: basicAuthorization(credentials) } : {};
+    const basic = credentials && Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64");
+    this.authorization = basic ? { authorization: `Basic ${basic}` } : {};
   }
 
-  async ask(method: Method, path: string | URL, body?: Buffer | Readable, type?: string): Promise<Answer> {
+  async ask(method: Method, path: string | URL, body?: Buffer | Readable, type?: string) {
     const headers = { ...this.authorization, accept: MANIFEST_TYPES, ...(type ? { "content-type": type } : {}) };
     const response = await request(new URL(path, this.base), { method, body, headers });
     return { status: response.statusCode, headers: response.headers, body: Buffer.from(await response.body.bytes()) };
@@ -66,12 +57,14 @@ export class RegistryApi {
     return answer;
   }
 
-  private async session(repository: string): Promise<URL> {
-    return this.location(await this.call("POST", `/v2/${repository}/blobs/uploads/`, 202));
+  // A step of a blob upload: the registry's answer names where the next one goes.
+  private async upload(method: Method, path: string | URL, want: number, body?: Readable, type?: string) {
+    const { headers } = await this.call(method, path, want, body, type);
+    return new URL(String(headers.location ?? ""), this.base);
   }
 
-  private location({ headers }: Answer): URL {
-    return new URL(String(headers.location ?? ""), this.base);
+  private session(repository: string): Promise<URL> {
+    return this.upload("POST", `/v2/${repository}/blobs/uploads/`, 202);
   }
 
   // Streamed in one PATCH and hashed on the way: the digest is known only once the last byte has gone.
@@ -85,9 +78,8 @@ export class RegistryApi {
         yield piece;
       }
     })();
-    const patched = await this.call("PATCH", await this.session(repository), 202, Readable.from(counted), BYTES);
+    const done = await this.upload("PATCH", await this.session(repository), 202, Readable.from(counted), BYTES);
     const digest = `sha256:${hash.digest("hex")}`;
-    const done = this.location(patched);
     done.searchParams.set("digest", digest);
     await this.call("PUT", done, 201);
     return { mediaType, digest, size };
