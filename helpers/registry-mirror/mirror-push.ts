@@ -32,11 +32,8 @@ export async function pushToMirror(
   const layers = new Map<string, Descriptor>();
   const links = new Map<string, string>();
   const files = new Map<string, Buffer>();
-  const saved = await imageArchive(
-    docker,
-    copies.map(({ source }) => source),
-  );
-  for await (const entry of tarEntries(saved)) {
+  const sources = copies.map(({ source }) => source);
+  for await (const entry of tarEntries(await imageArchive(docker, sources))) {
     const { name, type, linkname } = entry.header;
     if (name.endsWith("/layer.tar") && type === "file") {
       layers.set(name, await upload.streamBlob(LAYERS, entry as AsyncIterable<Buffer>, ociLayer));
