@@ -36,7 +36,7 @@ export async function pushToMirror(
   for await (const entry of tarEntries(await imageArchive(docker, sources))) {
     const { name, type, linkname } = entry.header;
     if (name.endsWith("/layer.tar") && type === "file") {
-      layers.set(name, await upload.streamBlob(LAYERS, entry as AsyncIterable<Buffer>, ociLayer));
+      layers.set(name, await upload.putBlob(LAYERS, entry as AsyncIterable<Buffer>, ociLayer));
     } else if (name.endsWith("/layer.tar") && type === "symlink") {
       links.set(name, posix.join(posix.dirname(name), linkname));
     } else if (type === "file" && !name.includes("/")) {
@@ -55,7 +55,7 @@ export async function pushToMirror(
     const oci = {
       schemaVersion: 2,
       mediaType: ociManifest,
-      config: await upload.putBlob(repository, config, ociConfig),
+      config: await upload.putBlob(repository, [config], ociConfig),
       layers: parts,
     };
     digests.set(source, await upload.putManifest(repository, tag, oci, ociManifest));

@@ -26,8 +26,6 @@ export interface Descriptor {
 type Method = "GET" | "HEAD" | "POST" | "PATCH" | "PUT";
 const BYTES = "application/octet-stream";
 
-const sha256 = (data: Buffer) => `sha256:${createHash("sha256").update(data).digest("hex")}`;
-
 // The registry HTTP API (OCI distribution spec) at "host:port", over plain HTTP as a registry on loopback speaks it.
 // Putting an image in this way is what `docker push` does, minus the gzip of every layer, which costs minutes on two
 // cores and which a registry on 127.0.0.1 does not need.
@@ -63,12 +61,8 @@ export class RegistryApi {
     return new URL(String(headers.location ?? ""), this.base);
   }
 
-  private session(repository: string): Promise<URL> {
-    return this.upload("POST", `/v2/${repository}/blobs/uploads/`, 202);
-  }
-
   // Streamed in one PATCH and hashed on the way: the digest is known only once the last byte has gone.
-  async streamBlob(repository: string, body: AsyncIterable<Buffer>, mediaType: string): Promise<Descriptor> {
+  async putBlob(repository: string, body: AsyncIterable<Buffer> | Buffer[], mediaType: string): Promise<Descriptor> {
     const hash = createHash("sha256");
     let size = 0;
     const counted = (async function* () {
@@ -78,18 +72,12 @@ export class RegistryApi {
         yield piece;
       }
     })();
-    const done = await this.upload("PATCH", await this.session(repository), 202, Readable.from(counted), BYTES);
+    const session = await this.upload("POST", `/v2/${repository}/blobs/uploads/`, 202);
+    const done = await this.upload("PATCH", session, 202, Readable.from(counted), BYTES);
     const digest = `sha256:${hash.digest("hex")}`;
     done.searchParams.set("digest", digest);
     await this.call("PUT", done, 201);
     return { mediaType, digest, size };
-  }
-
-  async putBlob(repository: string, data: Buffer, mediaType: string): Promise<Descriptor> {
-    const target = await this.session(repository);
-    target.searchParams.set("digest", sha256(data));
-    await this.call("PUT", target, 201, data, BYTES);
-    return { mediaType, digest: sha256(data), size: data.length };
   }
 
   // A blob already in the registry is linked into another repository without being sent again.
@@ -102,6 +90,6 @@ export class RegistryApi {
   async putManifest(repository: string, tag: string, manifest: object, mediaType: string): Promise<string> {
     const body = Buffer.isBuffer(manifest) ? manifest : Buffer.from(JSON.stringify(manifest));
     const put = await this.call("PUT", `/v2/${repository}/manifests/${tag}`, 201, body, mediaType);
-    return String(put.headers["docker-content-digest"] ?? sha256(body));
+    return String(put.headers["docker-content-digest"] ?? `sha256:${createHash("sha256").update(body).digest("hex")}`);
   }
 }
