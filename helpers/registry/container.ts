@@ -1,10 +1,10 @@
 import { buffer } from "node:stream/consumers";
 import { pack } from "tar-stream";
-import type { Docker } from "../engine/client.ts";
-import { LOOPBACK } from "../engine/reach.ts";
+import type Docker from "dockerode";
 import { pollUntil } from "../util/poll.ts";
 
 const PORT = "5000/tcp";
+const LOOPBACK = "127.0.0.1";
 const AUTH = { AUTH: "htpasswd", AUTH_HTPASSWD_REALM: "container-labs", AUTH_HTPASSWD_PATH: "/auth/htpasswd" };
 
 export interface RegistryOptions {
