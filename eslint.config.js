@@ -16,12 +16,22 @@ export default tseslint.config(
   {
     // The lab-facing API (helpers/lab) is built on the run's harness, never the other way round. lab-setup.ts is the
     // exception by design: vitest loads it into each lab file's worker, where it reads what that file's labs used.
-    files: ["helpers/{engine,run,catalogue,vitest,child-runs,util}/**/*.ts"],
+    files: ["helpers/{engine,run,catalogue,vitest,child-runs,util,registry-mirror}/**/*.ts"],
     ignores: ["helpers/vitest/lab-setup.ts"],
     rules: {
       "no-restricted-imports": [
         "error",
         { patterns: [{ group: ["**/lab/*"], message: "the harness must not import the lab-facing API" }] },
+      ],
+    },
+  },
+  {
+    // The registry module sits below the engine client, which asks registries through it: it uses only utilities.
+    files: ["helpers/registry/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ regex: "^\\.\\./(?!util/)", message: "helpers/registry imports only helpers/util" }] },
       ],
     },
   },

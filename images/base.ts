@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { Docker } from "../helpers/engine/client.ts";
 import { followProgress } from "../helpers/engine/progress.ts";
 import { BuildFailed, removeIfUntagged } from "./engine-build.ts";
-import { debianMirror } from "./mirror.ts";
+import { debianArchive } from "./debian-archive.ts";
 import { RECIPES } from "./recipes.ts";
 
 const TAIL_LINES = 40;
@@ -87,7 +87,7 @@ async function bootstrapRootfs(rootfs: string, build: BaseBuild): Promise<void> 
   build.say(`debootstrap ${[...arch, `--variant=${variant}`, suite].join(" ")} (about 30 s natively)`);
   const debootstrap = spawn(
     "debootstrap",
-    [...arch, `--variant=${variant}`, suite, rootfs, ...[await debianMirror()].filter((m) => m !== undefined)],
+    [...arch, `--variant=${variant}`, suite, rootfs, ...[await debianArchive()].filter((m) => m !== undefined)],
     {
       stdio: ["ignore", "pipe", "pipe"],
       signal: build.signal,

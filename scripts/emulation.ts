@@ -15,7 +15,7 @@ import { ensureBinfmt } from "./emulation/binfmt.ts";
 import { LABS_REPORTER, runLabs, type LabsRun } from "../helpers/child-runs/run-labs.ts";
 import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
 import { since, timed as timedWork } from "../helpers/util/time.ts";
-import { engineName, stopOrphans } from "./engines/orphans.ts";
+import { engineName, stopOrphanedEngines } from "../helpers/private-engines/orphans.ts";
 import { problemsOf } from "./engines/table.ts";
 import { dockerApi } from "../helpers/engine/client.ts";
 import {
@@ -94,7 +94,7 @@ async function main(): Promise<number> {
   const { values } = parseArgs({ args: process.argv.slice(2), options: { prepare: { type: "boolean" } } });
   const started = performance.now();
   ensureBinfmt("qemu-aarch64", say);
-  await stopOrphans(PREFIX, say);
+  await stopOrphanedEngines(PREFIX, say);
   if (values.prepare) return prepare();
   // Docker 20.10 imports and commits every image as its own platform; Docker 28 keeps the base's linux/arm64.
   const problems = await onEngine("build", { engine: "docker28" }, async (builder) => {

@@ -17,7 +17,7 @@ import { copyImages, startPrivateEngine } from "../helpers/private-engines/engin
 import type { EngineOptions } from "../helpers/private-engines/engine.ts";
 import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
 import { since } from "../helpers/util/time.ts";
-import { engineName, stopOrphans } from "./engines/orphans.ts";
+import { engineName, stopOrphanedEngines } from "../helpers/private-engines/orphans.ts";
 import { matrixMarkdown, problemsOf, type EngineRun } from "./engines/table.ts";
 
 const ENGINES = {
@@ -118,7 +118,7 @@ async function onPrivate(name: Exclude<EngineName, "default">, filters: string[]
 
 async function main(): Promise<number> {
   const { engines, filters, defaultFrom } = options(process.argv.slice(2));
-  await stopOrphans(PREFIX, say);
+  await stopOrphanedEngines(PREFIX, say);
   const runs: EngineRun[] = [];
   for (const name of engines) {
     if (cancelled.aborted) break;

@@ -9,7 +9,7 @@ import { npmCommand, startChild } from "../helpers/child-runs/child.ts";
 import { readRunResult, RESULTS_IN_REPORT, type RunResult } from "../helpers/child-runs/results.ts";
 import { imagesOfSpecFiles } from "../helpers/catalogue/selection.ts";
 import { RUN_LINE } from "../helpers/run/identity.ts";
-import { startOfficialMirror, type OfficialMirror } from "../helpers/self-test/official-mirror.ts";
+import { startOfficialMirror, type OfficialMirror } from "../helpers/registry-mirror/official-mirror.ts";
 import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
 import { since } from "../helpers/util/time.ts";
 

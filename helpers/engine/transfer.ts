@@ -1,8 +1,9 @@
 // `docker push` and `docker pull` through the engine, each proving the manifest digest the registry answered with.
 import { formatReference, parseReference } from "../catalogue/reference.ts";
+import { RegistryApi } from "../registry/api.ts";
 import { dockerApi, productOf } from "./client.ts";
-import { loopbackManifestDigest } from "./registry-api.ts";
 import { answeredWithin, followProgress, StalledTransfer, type Progress } from "./progress.ts";
+import { LOOPBACK } from "./reach.ts";
 
 // What the engine takes as X-Registry-Auth, and what `docker login` stores per registry.
 export interface Credentials {
@@ -85,6 +86,22 @@ export async function pullImage(ref: string, credentials?: Credentials): Promise
   );
   if (hasDigest(events) || productOf(await docker.version()) !== "Podman") return digestOf(events);
   return pulledWithoutDigestLine(ref, credentials);
+}
+
+/** The digest a registry on this machine's loopback answers for `ref`'s tag (its Docker-Content-Digest). */
+async function loopbackManifestDigest(ref: string, credentials?: Credentials): Promise<string> {
+  const { registry, repository, tag } = parseReference(ref);
+  const [host, port] = registry.split(":");
+  if (!port || (host !== "localhost" && host !== LOOPBACK)) {
+    throw new Error(`${registry} is not a registry on this machine's loopback, which the runner could ask itself`);
+  }
+  const api = new RegistryApi(`${LOOPBACK}:${port}`, credentials);
+  const { status, headers } = await api.ask("HEAD", `/v2/${repository}/manifests/${tag}`);
+  const digest = headers["docker-content-digest"];
+  if (status !== 200 || typeof digest !== "string") {
+    throw new Error(`${registry} answered ${status} for ${repository}:${tag}, without a digest`);
+  }
+  return digest;
 }
 
 // Podman 4.3's pull stream names no manifest digest. The digest the registry answers for the tag is the pulled one only

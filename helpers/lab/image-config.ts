@@ -1,5 +1,6 @@
+import { buffer } from "node:stream/consumers";
+import { imageArchive, tarEntries } from "../engine/archive.ts";
 import { dockerApi } from "../engine/client.ts";
-import { tarEntries, wholeBody } from "../engine/saved-images.ts";
 
 export interface ConfigHistoryEntry {
   created_by?: string;
@@ -19,9 +20,10 @@ const SMALL_FILE = 4 << 20;
 // in manifest.json.
 export async function savedImageConfig(ref: string): Promise<ImageConfig> {
   const files = new Map<string, Buffer>();
-  const saved = (await (await dockerApi()).getImage(ref).get()) as AsyncIterable<Buffer>;
-  for await (const entry of tarEntries(saved)) {
-    if (entry.type === "file" && entry.size <= SMALL_FILE) files.set(entry.path, await wholeBody(entry));
+  for await (const entry of tarEntries(await imageArchive(await dockerApi(), [ref]))) {
+    const { name, type, size } = entry.header;
+    if (type === "file" && size <= SMALL_FILE) files.set(name, await buffer(entry));
+    else entry.resume();
   }
   const manifest = files.get("manifest.json");
   if (!manifest) throw new Error(`docker image save ${ref} has no manifest.json`);

@@ -1,7 +1,7 @@
-import { request } from "undici";
 import { expect, inject } from "vitest";
 import type { Credentials } from "../engine/transfer.ts";
-import { basicAuthorization, MANIFEST_TYPES, type RunRegistry } from "../run/registry.ts";
+import { RegistryApi } from "../registry/api.ts";
+import type { RunRegistry } from "../run/registry.ts";
 import { labImage } from "./images.ts";
 
 // The run's one registry (registry:2 with basic auth, fresh passwords), started by the global setup: a base layer
@@ -15,16 +15,10 @@ export function runRegistry(): RunRegistry {
 
 // The registry's API as the runner reaches it (RunRegistry.apiAddress), not as the engine names it.
 export async function registryGet(path: string, credentials: Credentials | null) {
-  const response = await request(`http://${runRegistry().apiAddress}${path}`, {
-    method: path.includes("/manifests/") ? "HEAD" : "GET",
-    headers: {
-      ...(credentials ? { authorization: basicAuthorization(credentials) } : {}),
-      accept: MANIFEST_TYPES,
-    },
-  });
-  const body = response.statusCode === 200 && !path.includes("/manifests/") ? await response.body.json() : undefined;
-  if (body === undefined) await response.body.dump();
-  return { status: response.statusCode, headers: response.headers, body };
+  const manifest = path.includes("/manifests/");
+  const api = new RegistryApi(runRegistry().apiAddress, credentials);
+  const { status, headers, body } = await api.ask(manifest ? "HEAD" : "GET", path);
+  return { status, headers, body: status === 200 && !manifest ? (JSON.parse(body.toString()) as unknown) : undefined };
 }
 
 // The run's setup pushes the base while the labs start: a lab that pulls it, or pushes an image built on it, waits for

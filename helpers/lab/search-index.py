@@ -13,14 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 REGISTRY = os.environ["INDEX_REGISTRY"]
 PORT = int(os.environ["INDEX_PORT"])
-MANIFESTS = ", ".join(
-    [
-        "application/vnd.docker.distribution.manifest.v2+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-        "application/vnd.oci.image.manifest.v1+json",
-        "application/vnd.oci.image.index.v1+json",
-    ]
-)
+MANIFESTS = os.environ["INDEX_MANIFEST_TYPES"]
 # What a client needs of the registry's answer to `GET /v2/` to log in: its challenge and its API version.
 PASSED_ON = ("WWW-Authenticate", "Docker-Distribution-Api-Version")
 # Docker Hub lists its official repositories, `library/<name>`, by their short name and marks them official.

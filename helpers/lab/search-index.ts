@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import { STAND_IN_LABELS } from "../catalogue/entries.ts";
+import { MANIFEST_TYPES } from "../registry/api.ts";
 import { alsoOnEngineLoopback, publishedPort } from "../run/containers.ts";
 import { LabContainer, LOOPBACK } from "./containers.ts";
 import { labImage } from "./images.ts";
@@ -17,7 +18,11 @@ export function searchIndex() {
   return alsoOnEngineLoopback(new LabContainer(labImage("python:3.9-slim-bullseye").ref))
     .withNetworkMode(internal.network)
     .withExposedPorts(PORT)
-    .withEnvironment({ INDEX_REGISTRY: `http://${internal.address}`, INDEX_PORT: String(PORT) })
+    .withEnvironment({
+      INDEX_REGISTRY: `http://${internal.address}`,
+      INDEX_PORT: String(PORT),
+      INDEX_MANIFEST_TYPES: MANIFEST_TYPES,
+    })
     .withCopyContentToContainer([{ content: SCRIPT, target: "/srv/search-index.py" }])
     .withCommand(["python3", "/srv/search-index.py"])
     .withLabels({ [STAND_IN_LABELS.for]: "Docker Hub's search index (registry v1 search API)" })

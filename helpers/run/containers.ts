@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { GenericContainer } from "testcontainers";
 import { dockerApi, endpointOf } from "../engine/client.ts";
 import { LOOPBACK, publishAddressFor } from "../engine/reach.ts";
-import { labelsFor } from "./identity.ts";
 import { LogTail } from "./logs.ts";
 
 export { LOOPBACK };
@@ -16,8 +15,8 @@ export const publishAddress = async () =>
   (published ??= dockerApi().then((docker) => publishAddressFor(endpointOf(docker))));
 
 const engineLoopback = new WeakSet<GenericContainer>();
-// A service the engine itself pulls from or pushes to (the run's registry) must be on the engine's loopback too: the
-// engine trusts a plain-HTTP registry only there.
+// A service the engine itself talks to (the search index, like the run's registry) must be on the engine's loopback
+// too: the engine trusts a plain-HTTP registry only there.
 export function alsoOnEngineLoopback<Container extends GenericContainer>(container: Container): Container {
   engineLoopback.add(container);
   return container;
@@ -77,6 +76,3 @@ export function forThisRun<Base extends new (...args: any[]) => GenericContainer
     }
   } as Base;
 }
-
-// For the run's harness, which starts a container before any worker can `inject` the run's id.
-export const containerOfRun = (runId: string) => forThisRun(GenericContainer, () => labelsFor(runId));

@@ -1,14 +1,13 @@
 import { randomBytes } from "node:crypto";
 import bcrypt from "bcryptjs";
-import { Wait } from "testcontainers";
-import { request } from "undici";
 import { dockerApi } from "../engine/client.ts";
 import { engineMessage } from "../engine/errors.ts";
 import type { Engine } from "../engine/facts.ts";
 import { unlessEngineLost } from "../engine/lost.ts";
-import { basicAuthorization, MANIFEST_TYPES } from "../engine/registry-api.ts";
 import { push, servedDigest, type Credentials } from "../engine/transfer.ts";
-import { alsoOnEngineLoopback, containerOfRun, LOOPBACK, publishAddress, publishedPort } from "./containers.ts";
+import { RegistryApi } from "../registry/api.ts";
+import { startRegistry } from "../registry/container.ts";
+import { LOOPBACK, publishAddress } from "./containers.ts";
 import { labelsFor } from "./identity.ts";
 import { newSecret } from "./secrets.ts";
 
@@ -27,8 +26,6 @@ export interface RunRegistry {
   // How a container the run starts on the registry's network reaches it: by name, never by the engine host's ports.
   internal: { network: string; address: string };
 }
-
-export { basicAuthorization, MANIFEST_TYPES } from "../engine/registry-api.ts";
 
 const SEEDED_BASE = "library/debian:latest";
 
@@ -56,17 +53,9 @@ async function seed(
       .remove()
       .catch(() => undefined);
   }
-  const authorization = basicAuthorization(credentials);
-  const manifests = `http://${apiAddress}/v2/${repository}/manifests`;
-  const staged = await request(`${manifests}/${stagingTag}`, { headers: { authorization, accept: MANIFEST_TYPES } });
-  if (staged.statusCode !== 200) throw new Error(`the registry answered ${staged.statusCode} for ${staging}`);
-  const copied = await request(`${manifests}/${tag}`, {
-    method: "PUT",
-    headers: { authorization, "content-type": String(staged.headers["content-type"]) },
-    body: Buffer.from(await staged.body.arrayBuffer()),
-  });
-  await copied.body.dump();
-  if (copied.statusCode !== 201) throw new Error(`the registry answered ${copied.statusCode} to ${SEEDED_BASE}`);
+  const api = new RegistryApi(apiAddress, credentials);
+  const staged = await api.call("GET", `/v2/${repository}/manifests/${stagingTag}`, 200);
+  await api.putManifest(repository, tag, staged.body, String(staged.headers["content-type"]));
 }
 
 // The name the engine gives its own loopback in the registry's address. Docker trusts 127.0.0.0/8 over plain HTTP.
@@ -88,27 +77,17 @@ export async function startRunRegistry(
     password: newSecret(),
   }));
   const htpasswd = accounts.map(({ username, password }) => `${username}:${bcrypt.hashSync(password, 10)}\n`).join("");
-  // The registry's name is its host name on a network of its own, which the run's search index joins.
+  // The registry's name is its host name on a network of its own, which the run's search index joins. The engine
+  // pushes to it on the engine's loopback, the only place it trusts a plain-HTTP registry; the runner asks its API
+  // on the run's publish address.
   const name = `labs-registry-${runId}`;
-  const network = await (await dockerApi()).createNetwork({ Name: name, Labels: labelsFor(runId) });
+  const publishOn = [...new Set([await publishAddress(), LOOPBACK])];
   const [container, served] = await Promise.all([
-    alsoOnEngineLoopback(new (containerOfRun(runId))(image))
-      .withName(name)
-      .withNetworkMode(name)
-      .withExposedPorts(5000)
-      .withEnvironment({
-        REGISTRY_AUTH: "htpasswd",
-        REGISTRY_AUTH_HTPASSWD_REALM: "container-labs",
-        REGISTRY_AUTH_HTPASSWD_PATH: "/auth/htpasswd",
-      })
-      .withCopyContentToContainer([{ content: htpasswd, target: "/auth/htpasswd" }])
-      .withWaitStrategy(Wait.forLogMessage(/listening on/))
-      .start(),
+    startRegistry(await dockerApi(), { image, labels: labelsFor(runId), publishOn, network: name, htpasswd }),
     baseRef && servedDigest(baseRef),
   ]);
-  const portOn = (address: string) => publishedPort(container.getId(), 5000, address);
-  const address = `${registryHostOn(product)}:${await portOn(LOOPBACK)}`;
-  const apiAddress = `${await publishAddress()}:${await portOn(await publishAddress())}`;
+  const apiAddress = container.at(publishOn[0]!);
+  const address = container.at(LOOPBACK).replace(LOOPBACK, registryHostOn(product));
   const users = Object.fromEntries(
     accounts.map(({ role, username, password }) => [role, { username, password, serveraddress: address }]),
   ) as Record<RegistryUser, Credentials>;
@@ -130,7 +109,6 @@ export async function startRunRegistry(
     stop: async () => {
       await seeding;
       await container.stop().then(() => undefined, unlessEngineLost);
-      await network.remove().then(() => undefined, unlessEngineLost);
     },
   };
 }

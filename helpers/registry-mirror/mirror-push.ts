@@ -1,8 +1,8 @@
 import { posix } from "node:path";
-import { imageArchive } from "../engine/archive.ts";
+import { buffer } from "node:stream/consumers";
+import { imageArchive, tarEntries } from "../engine/archive.ts";
 import type { Docker } from "../engine/client.ts";
-import { RegistryUpload, type Descriptor } from "./registry-upload.ts";
-import { tarEntries, wholeBody } from "../engine/saved-images.ts";
+import { MEDIA_TYPES, RegistryApi, type Descriptor } from "../registry/api.ts";
 
 export interface MirrorCopy {
   source: string; // the image on the engine, e.g. labs-stand-in/nginx:1.18
@@ -10,11 +10,7 @@ export interface MirrorCopy {
   tag: string;
 }
 
-const OCI = {
-  manifest: "application/vnd.oci.image.manifest.v1+json",
-  config: "application/vnd.oci.image.config.v1+json",
-  layer: "application/vnd.oci.image.layer.v1.tar",
-};
+const { ociManifest, ociConfig, ociLayer } = MEDIA_TYPES;
 // Every layer is sent once, here, and mounted into each repository that uses it.
 const LAYERS = "labs-mirror/layers";
 
@@ -32,22 +28,20 @@ export async function pushToMirror(
   registry: string,
   copies: MirrorCopy[],
 ): Promise<{ digests: Map<string, string>; bytes: number }> {
-  const upload = new RegistryUpload(registry);
+  const upload = new RegistryApi(registry);
   const layers = new Map<string, Descriptor>();
   const links = new Map<string, string>();
   const files = new Map<string, Buffer>();
-  const saved = await imageArchive(
-    docker,
-    copies.map(({ source }) => source),
-  );
-  for await (const entry of tarEntries(saved)) {
-    if (entry.path.endsWith("/layer.tar") && entry.type === "file") {
-      layers.set(entry.path, await upload.streamBlob(LAYERS, entry.body, OCI.layer));
-    } else if (entry.path.endsWith("/layer.tar") && entry.type === "symlink") {
-      links.set(entry.path, posix.join(posix.dirname(entry.path), entry.linkTarget));
-    } else if (entry.type === "file" && !entry.path.includes("/")) {
-      files.set(entry.path, await wholeBody(entry));
-    }
+  const sources = copies.map(({ source }) => source);
+  for await (const entry of tarEntries(await imageArchive(docker, sources))) {
+    const { name, type, linkname } = entry.header;
+    if (name.endsWith("/layer.tar") && type === "file") {
+      layers.set(name, await upload.putBlob(LAYERS, entry as AsyncIterable<Buffer>, ociLayer));
+    } else if (name.endsWith("/layer.tar") && type === "symlink") {
+      links.set(name, posix.join(posix.dirname(name), linkname));
+    } else if (type === "file" && !name.includes("/")) {
+      files.set(name, await buffer(entry));
+    } else entry.resume();
   }
   const manifest = JSON.parse(files.get("manifest.json")?.toString() ?? "[]") as Saved[];
   const digests = new Map<string, string>();
@@ -60,11 +54,11 @@ export async function pushToMirror(
     for (const part of parts) await upload.mountBlob(repository, part!.digest, LAYERS);
     const oci = {
       schemaVersion: 2,
-      mediaType: OCI.manifest,
-      config: await upload.putBlob(repository, config, OCI.config),
+      mediaType: ociManifest,
+      config: await upload.putBlob(repository, [config], ociConfig),
       layers: parts,
     };
-    digests.set(source, await upload.putManifest(repository, tag, oci, OCI.manifest));
+    digests.set(source, await upload.putManifest(repository, tag, oci, ociManifest));
   }
   const bytes = [...layers.values()].reduce((sum, { size }) => sum + size, 0);
   return { digests, bytes };

@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 
-// The mirror comes from the machine's own apt sources so that no host name is written into the project.
-export async function debianMirror(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+// The Debian archive comes from the machine's own apt sources so that no host name is written into the project.
+export async function debianArchive(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   if (env.LABS_DEBIAN_MIRROR) return env.LABS_DEBIAN_MIRROR;
   const sources: string[] = [];
   const dir = "/etc/apt/sources.list.d";
@@ -13,10 +13,10 @@ export async function debianMirror(env: NodeJS.ProcessEnv = process.env): Promis
   for (const text of sources) {
     const uris = [...text.matchAll(/^URIs:\s*(\S+)/gm), ...text.matchAll(/^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/gm)];
     // Only a Debian archive will do: an Ubuntu runner's sources name Ubuntu's, which has no bullseye.
-    const mirror = uris
+    const archive = uris
       .map((match) => match[1]!)
       .find((uri) => /^https?:\/\/[^ ]*\/debian\/?$/.test(uri) && !uri.includes("security"));
-    if (mirror) return mirror;
+    if (archive) return archive;
   }
   // debootstrap knows the Debian archive for Debian suites on its own.
   return undefined;

@@ -4,13 +4,14 @@
 // engine only exports the stand-ins it already has.
 import { catalogueEntry } from "../catalogue/entries.ts";
 import { parseReference } from "../catalogue/reference.ts";
-import { dockerApi } from "../engine/client.ts";
-import { isAlive } from "../util/processes.ts";
+import { dockerApi, type Docker } from "../engine/client.ts";
+import { LOOPBACK } from "../engine/reach.ts";
+import { startPrivateEngine, type EngineKind } from "../private-engines/engine.ts";
+import { engineName, stopOrphanedEngines } from "../private-engines/orphans.ts";
+import { startRegistry, type Registry } from "../registry/container.ts";
+import { labelsFor, newRunId } from "../run/identity.ts";
 import { since as sinceStart, timed as timedWork } from "../util/time.ts";
-import { privateEngineNames, startPrivateEngine, stopPrivateEngine } from "../private-engines/engine.ts";
-import type { EngineKind } from "../private-engines/engine.ts";
 import { pushToMirror, type MirrorCopy } from "./mirror-push.ts";
-import { startMirrorRegistry } from "./mirror-registry.ts";
 
 export interface OfficialMirror extends AsyncDisposable {
   host: string; // the mirror engine's DOCKER_HOST
@@ -23,16 +24,7 @@ export interface OfficialMirror extends AsyncDisposable {
   stopRegistry(): Promise<void>;
 }
 
-const ENGINE_NAME = /^mirror-(\d+)-\d+$/;
 let started = 0;
-
-// A mirror engine whose owner was killed still runs, holding official names: the next owner stops it.
-async function stopAbandonedMirrors(): Promise<void> {
-  for (const name of privateEngineNames()) {
-    const owner = Number(ENGINE_NAME.exec(name)?.[1]);
-    if (owner && !isAlive(owner)) await stopPrivateEngine(name, true);
-  }
-}
 
 // A registry mirror serves Docker Hub names only: an image of another registry keeps its host as the first part
 // of its path at the mirror, apart from Docker Hub's namespace, and the run is pointed at it by LABS_IMAGE_MAP.
@@ -49,25 +41,47 @@ const timed = async <T>(work: Promise<T>) => {
   return { value, seconds: Number(seconds.toFixed(1)) };
 };
 
+// The registry stand-in in the host's network, on 127.0.0.1 only. Labelled as a run of this process, so that if the
+// process is killed the next run's sweep removes it, and no other run's sweep touches it while the process lives.
+async function startMirrorRegistry(docker: Docker): Promise<Registry> {
+  const image = catalogueEntry("registry:2").standIn;
+  await docker
+    .getImage(image)
+    .inspect()
+    .catch(() => {
+      throw new Error(`the mirror runs ${image}, which is not built: run \`npm run images:build registry\``);
+    });
+  return startRegistry(docker, { image, labels: labelsFor(newRunId()) });
+}
+
+// "<repository>:<tag>" of every manifest a client fetched, as the registry logged it.
+async function manifestsServed(registry: Registry): Promise<string[]> {
+  const served = (await registry.logs()).matchAll(/"(?:GET|HEAD) \/v2\/(\S+)\/manifests\/(\S+) HTTP\/[\d.]+" 200 /g);
+  return [...served].map(([, repository, tag]) => `${repository}:${tag}`);
+}
+
 export async function startOfficialMirror(
   officials: string[],
   engine: EngineKind = "docker20",
 ): Promise<OfficialMirror> {
-  await stopAbandonedMirrors();
+  // A mirror engine whose owner was killed still runs, holding official names: the next owner stops it.
+  await stopOrphanedEngines("mirror");
   const docker = await dockerApi();
   const registryStart = performance.now();
   const registry = await startMirrorRegistry(docker);
   const registryS = since(registryStart);
+  const at = registry.at(LOOPBACK);
+  const url = `http://${at}`;
   const copies = officials.map((official) => ({
     official,
     ...mirrorPath(official),
     source: catalogueEntry(official).standIn,
   }));
-  const name = `mirror-${process.pid}-${++started}`;
+  const name = engineName("mirror", String(++started));
   // The engine needs only the registry's address: it starts while the images go in.
   const [pushed, engineUp] = await Promise.allSettled([
-    timed(pushToMirror(docker, registry.url, copies)),
-    timed(startPrivateEngine({ name, engine, registryMirror: registry.url, quiet: true })),
+    timed(pushToMirror(docker, at, copies)),
+    timed(startPrivateEngine({ name, engine, registryMirror: url, quiet: true })),
   ]);
   if (pushed.status === "rejected" || engineUp.status === "rejected") {
     if (engineUp.status === "fulfilled") await engineUp.value.value.stop();
@@ -76,7 +90,6 @@ export async function startOfficialMirror(
   }
   const { digests, bytes } = pushed.value.value;
   const mirrorEngine = engineUp.value.value;
-  const at = registry.url.replace(/^http:\/\//, "");
   const imageMap = Object.fromEntries(
     copies
       .filter(({ viaMap }) => viaMap)
@@ -88,7 +101,7 @@ export async function startOfficialMirror(
   };
   return {
     host: mirrorEngine.host,
-    mirrorUrl: registry.url,
+    mirrorUrl: url,
     imageMap,
     // The mirror holds no Ryuk image: the suite's guardian and audit do Ryuk's job here (see the README).
     env: {
@@ -104,7 +117,7 @@ export async function startOfficialMirror(
       pushedMB: Math.round(bytes / 1e6),
       engineS: engineUp.value.seconds,
     },
-    manifestsServed: registry.manifestsServed,
+    manifestsServed: () => manifestsServed(registry),
     stopRegistry: registry.stop,
     [Symbol.asyncDispose]: stop,
   };

@@ -2,8 +2,10 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
+import { buffer } from "node:stream/consumers";
 import { afterAll, describe, expect, it } from "vitest";
-import { tarEntries, wholeBody } from "../../helpers/engine/saved-images.ts";
+import { tarEntries } from "../../helpers/engine/archive.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "labs-tar-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,9 +16,12 @@ const LONG = `${"a".repeat(60)}/${"b".repeat(120)}.tar`;
 const LAYER = Buffer.from(Array.from({ length: 70_001 }, (_, i) => i % 251));
 
 // A stream as the engine sends it: in chunks that end anywhere, not on a tar block.
-async function* inChunks(data: Buffer, size: number): AsyncGenerator<Buffer> {
-  for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
-}
+const inChunks = (data: Buffer, size: number) =>
+  Readable.from(
+    (function* () {
+      for (let at = 0; at < data.length; at += size) yield data.subarray(at, at + size);
+    })(),
+  );
 
 // bsdtar (macOS's tar, and Windows' own tar.exe) reads the symlink entry from an mtree description, since Windows
 // makes a symlink only in Developer Mode; GNU tar (Linux) archives a real one. On Windows, System32's tar.exe is
@@ -62,9 +67,11 @@ describe("reading docker save's tar stream", () => {
     const seen: Record<string, string> = {};
     let layer: Buffer | undefined;
     for await (const entry of tarEntries(inChunks(archive(format), chunk))) {
-      seen[entry.path] = entry.type === "symlink" ? `-> ${entry.linkTarget}` : `${entry.type} ${entry.size}`;
-      if (entry.path === "1111/layer.tar") layer = await wholeBody(entry);
-      if (entry.path === "manifest.json") expect((await wholeBody(entry)).toString()).toBe('[{"Config":"c.json"}]');
+      const { name, type, size, linkname } = entry.header;
+      seen[name] = type === "symlink" ? `-> ${linkname}` : `${type} ${size}`;
+      const body = await buffer(entry);
+      if (name === "1111/layer.tar") layer = body;
+      if (name === "manifest.json") expect(body.toString()).toBe('[{"Config":"c.json"}]');
     }
     expect(layer?.equals(LAYER)).toBe(true);
     expect(seen).toMatchObject({
@@ -77,11 +84,11 @@ describe("reading docker save's tar stream", () => {
     if (format === "pax") expect(seen[LONG]).toBe("file 4");
   });
 
-  it("an entry its reader leaves half-read does not shift the next one", async () => {
+  it("an entry its reader skips does not shift the next one", async () => {
     const paths: string[] = [];
     for await (const entry of tarEntries(inChunks(archive("ustar"), 1000))) {
-      paths.push(entry.path);
-      for await (const piece of entry.body) if (piece.length) break;
+      paths.push(entry.header.name);
+      entry.resume();
     }
     expect(paths).toEqual(expect.arrayContaining(["1111/layer.tar", "2222/layer.tar", "manifest.json", "empty"]));
   });
@@ -89,8 +96,8 @@ describe("reading docker save's tar stream", () => {
   it("a stream that ends inside an entry is an error, not a short layer", async () => {
     const cut = archive("ustar").subarray(0, 3000);
     const read = async () => {
-      for await (const entry of tarEntries(inChunks(cut, 512))) await wholeBody(entry);
+      for await (const entry of tarEntries(inChunks(cut, 512))) await buffer(entry);
     };
-    await expect(read()).rejects.toThrow("docker save ended in the middle of an entry");
+    await expect(read()).rejects.toThrow("Unexpected end of data");
   });
 });
