@@ -17,9 +17,10 @@ import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
 import { since } from "../helpers/util/time.ts";
 import { aloneTable, aloneVerdict, onlyStep, type Alone, type Listed } from "./steps-alone/verdicts.ts";
 
+const USAGE = "node scripts/steps-alone.ts [--at-once N] [--seed N] [--only alone|shuffled] [filter ...]";
 const REPORT = join(ROOT, "reports", "steps-alone.md");
-// Measured on 2 cores (README, "Steps alone and shuffled"): 2, 3, 4 and 6 at once took 394, 345, 280 and 297 s; past
-// 4, each run only waits longer for the CPU and the engine.
+// Measured on 2 cores (README, "Each step alone, and the labs in any order"): 2, 3, 4 and 6 at once took 394, 345,
+// 280 and 297 s; past 4, each run only waits longer for the CPU and the engine.
 const AT_ONCE = 4;
 const PHASES = ["alone", "shuffled"] as const;
 // On the stand-ins unless told otherwise, as .ci/run's other lab runs: no registry answers here.
@@ -31,13 +32,23 @@ const LABS_ENV = {
 const signal = abortOnSignals((name) => console.error(`steps-alone: ${name}, stopping the lab runs`));
 const say = (line: string) => console.log(`steps-alone: ${line}`);
 
+const indented = (text: string, by: number) => text.replace(/^/gm, " ".repeat(by));
+
 class UsageError extends Error {}
 
+function parsed() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: { "at-once": { type: "string" }, seed: { type: "string" }, only: { type: "string" } },
+    });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\nusage: ${USAGE}`);
+  }
+}
+
 function options() {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: { "at-once": { type: "string" }, seed: { type: "string" }, only: { type: "string" } },
-  });
+  const { values, positionals } = parsed();
   const whole = (name: string, text: string | undefined, min: number) => {
     const value = Number(text);
     if (text !== undefined && (!Number.isSafeInteger(value) || value < min))
@@ -79,7 +90,7 @@ async function stepsAlone(steps: Listed[], atOnce: number): Promise<Alone[]> {
     verdicts.push(verdict);
     const what = `${basename(step.file, ".spec.ts")} > ${verdict.title}`;
     console.log(`  ${verdict.state.padEnd(14)} ${run.seconds.toFixed(1).padStart(5)} s  ${what}`);
-    if (verdict.problem) console.log(`    ${verdict.problem}\n    its last lines:\n      ${lastLines(run, 12)}`);
+    if (verdict.problem) console.log(`    ${verdict.problem}\n    its last lines:\n${indented(lastLines(run, 12), 6)}`);
   });
   return verdicts.sort((a, b) => steps.indexOf(a.step) - steps.indexOf(b.step));
 }
@@ -144,7 +155,7 @@ async function main(): Promise<number> {
     say(line);
     say(`files started in the order ${order.join(", ")}`);
     for (const problem of found) console.log(`  ${problem}`);
-    if (found.length > 0) console.log(`  its last lines:\n    ${lastLines(run, 20)}`);
+    if (found.length > 0) console.log(`  its last lines:\n${indented(lastLines(run, 20), 4)}`);
     summary.push(line);
     const listedProblems = found.map((problem) => `- ${problem}`).join("\n");
     report.push(

@@ -11,7 +11,7 @@ export interface Alone {
   step: Listed;
   title: string;
   state: Step["state"] | "missing";
-  problem?: string; // its first line; none when the step passed, or was not applicable by the rule, on its own
+  problem?: string; // after its state, in one line; none when the step passed, or was not applicable by the rule
   seconds: number;
 }
 
@@ -28,11 +28,11 @@ function problemOf(listed: Listed, own: Step | undefined, run: Run): string | un
   }
   if (own.state === "failed") {
     const failure = own.failure;
-    const verb = failure?.kind === "timeout" ? "timed out" : "failed";
-    return failure ? `${verb}: ${failure.name}: ${firstLine(failure.message)}` : "failed";
+    if (!failure) return "with no error recorded";
+    return `${failure.kind === "timeout" ? "timed out: " : ""}${failure.name}: ${firstLine(failure.message)}`;
   }
   if (own.state !== "passed" && own.state !== "not applicable")
-    return leftOut(own) ? "the filter did not select it" : `${own.state}: ${own.note ?? "(no reason)"}`;
+    return leftOut(own) ? "the filter did not select it" : (own.note?.replace(`${own.state}: `, "") ?? "(no reason)");
   const others = steps.filter((step) => step !== own && (step.file !== listed.file || !leftOut(step)));
   if (others.length > 0)
     return `the filter let other steps in too: ${others.map(({ fullName, state }) => `"${fullName}" (${state})`).join(", ")}`;

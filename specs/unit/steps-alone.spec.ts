@@ -67,7 +67,7 @@ describe("one step alone", () => {
           failure: { kind: "assertion", name: "AssertionError", message: "expected 137 to be +0\n- Expected" },
         }),
       ),
-      "failed: AssertionError: expected 137 to be +0",
+      "AssertionError: expected 137 to be +0",
     ],
     [
       "a step that timed out",
@@ -81,12 +81,12 @@ describe("one step alone", () => {
     [
       "a user's skip",
       alone(step("docker stop webserver1", "skipped", { note: "skipped: LABS_SKIP_BROWSER=1" })),
-      "skipped: skipped: LABS_SKIP_BROWSER=1",
+      "LABS_SKIP_BROWSER=1",
     ],
     [
       "a step the run never got to",
       alone(step("docker stop webserver1", "not run", { note: "not run: the engine went away" })),
-      "not run: not run: the engine went away",
+      "the engine went away",
     ],
     ["a step the filter missed", alone(step("docker stop webserver1", "skipped")), "the filter did not select it"],
     [
