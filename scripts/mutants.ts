@@ -7,6 +7,7 @@ import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { runLabs } from "../helpers/child-runs/run-labs.ts";
 import { dockerApi } from "../helpers/engine/client.ts";
+import { inPool } from "../helpers/util/pool.ts";
 import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
 import { since } from "../helpers/util/time.ts";
 import { DeclarationError, declaredMutants, ROOT, type Mutant } from "./mutants/declarations.ts";
@@ -26,14 +27,6 @@ const labEnv = (map?: Record<string, string>): NodeJS.ProcessEnv => ({
   LABS_IMAGES: "local",
   LABS_IMAGE_MAP: map && JSON.stringify(map),
 });
-
-async function inPool<T>(items: readonly T[], size: number, until: AbortSignal, work: (item: T) => Promise<void>) {
-  const queue = [...items];
-  const worker = async () => {
-    for (let item = queue.shift(); item !== undefined && !until.aborted; item = queue.shift()) await work(item);
-  };
-  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
-}
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { "at-once": { type: "string" } } });
