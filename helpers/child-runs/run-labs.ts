@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { ROOT, startChild, vitestCommand, vitestListCommand, type ChildRun } from "./child.ts";
 import { RESULTS_FILE_VARIABLE } from "./reporter.ts";
-import { readRunResult, type RunResult, type Step } from "./results.ts";
+import { exitCauses, readRunResult, unverified, type RunResult, type Step } from "./results.ts";
 
 export const LABS_REPORTER = "./helpers/vitest/labs-reporter.ts";
 const RESULTS_REPORTER = "./helpers/child-runs/reporter.ts";
@@ -14,6 +14,7 @@ type Listed = Pick<Step, "file" | "fullName">;
 
 export interface LabsRequest {
   files?: string[]; // spec file filters, as `npm run labs -- 3-3` takes them
+  args?: string[]; // more of vitest's options, e.g. a `--testNamePattern` or `--sequence.shuffle`
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   reporters?: string[]; // for people: their output is in `output`, and passed through with `echo`
@@ -41,10 +42,11 @@ async function withTempFile<T>(work: (file: string) => Promise<T>): Promise<T> {
 
 // One run of the labs project. A run that ended before its reporters did (a setup that stopped, a signal) has no
 // steps; its last lines say why.
-export function runLabs({ files = [], env, signal, reporters = [], echo, onStart }: LabsRequest): Promise<LabsRun> {
+export function runLabs(request: LabsRequest): Promise<LabsRun> {
+  const { files = [], args = [], env, signal, reporters = [], echo, onStart } = request;
   return withTempFile(async (resultsFile) => {
-    const args = [...reporters, RESULTS_REPORTER].map((reporter) => `--reporter=${reporter}`);
-    const child = startChild(vitestCommand("--project", "labs", ...args, ...files), {
+    const reporting = [...reporters, RESULTS_REPORTER].map((reporter) => `--reporter=${reporter}`);
+    const child = startChild(vitestCommand("--project", "labs", ...reporting, ...args, ...files), {
       env: { ...env, [RESULTS_FILE_VARIABLE]: resultsFile },
       ownGroup: false,
       ...(signal && { signal }),
@@ -62,6 +64,15 @@ export function runLabs({ files = [], env, signal, reporters = [], echo, onStart
 export function lastLines(run: Pick<LabsRun, "output" | "exitCode">, n = 1): string {
   const lines = run.output.split("\n").filter((line) => line.trim());
   return lines.slice(-n).join("\n") || `exit ${run.exitCode}`;
+}
+
+/** Why a run is not green, one line each; empty when every step passed or was not applicable by the rule. */
+export function problemsOfRun(run: Pick<LabsRun, "result" | "exitCode" | "output">): string[] {
+  const problems = [...exitCauses(run.result), ...unverified(run.result)];
+  if (run.result.steps.length === 0) problems.push(`the labs stopped before any step: ${lastLines(run)}`);
+  else if (run.exitCode !== 0 && problems.length === 0)
+    problems.push(`the run exited ${run.exitCode} with every step green: ${lastLines(run)}`);
+  return problems;
 }
 
 // Every lab step with its spec file, collected by vitest itself (the global setup runs, no step and no fixture does).

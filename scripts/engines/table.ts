@@ -4,8 +4,8 @@
 // stopped outside any step.
 import { basename } from "node:path";
 import { describeEngine } from "../../helpers/engine/facts.ts";
-import { lastLines, type LabsRun } from "../../helpers/child-runs/run-labs.ts";
-import { counts, exitCauses, unverified } from "../../helpers/child-runs/results.ts";
+import { problemsOfRun, type LabsRun } from "../../helpers/child-runs/run-labs.ts";
+import { counts } from "../../helpers/child-runs/results.ts";
 import { cell } from "../../helpers/util/markdown.ts";
 
 export interface EngineRun {
@@ -27,13 +27,7 @@ function title(e: EngineRun): string {
 /** Why `e` is not green, one line each; empty when every step passed or was not applicable by the rule. */
 export function problemsOf(e: EngineRun): string[] {
   if (e.error) return [`${e.name}: ${e.error}`];
-  const { result, exitCode } = e.run!;
-  const problems = [...exitCauses(result), ...unverified(result)].map((problem) => `${e.name}: ${problem}`);
-  if (result.steps.length === 0) problems.push(`${e.name}: the labs stopped before any step: ${lastLines(e.run!)}`);
-  else if (exitCode !== 0 && problems.length === 0) {
-    problems.push(`${e.name}: the run exited ${exitCode} with every step green: ${lastLines(e.run!)}`);
-  }
-  return problems;
+  return problemsOfRun(e.run!).map((problem) => `${e.name}: ${problem}`);
 }
 
 export function matrixMarkdown(engines: EngineRun[]): string {
