@@ -1,8 +1,10 @@
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { LabsRun } from "../../helpers/child-runs/run-labs.ts";
 import type { Step } from "../../helpers/child-runs/results.ts";
 import { coverage, coverageProblems } from "../../scripts/mutants/coverage.ts";
-import { declaredUnbreakables, type Mutant, type Unbreakable } from "../../scripts/mutants/declarations.ts";
+import { declaredUnbreakables, ROOT, type Mutant, type Unbreakable } from "../../scripts/mutants/declarations.ts";
 import { onlySteps, stepsOfUnbreakables, type Listed } from "../../scripts/mutants/declared-steps.ts";
 import { expectedSeconds, verdictOf, whyNotGreen } from "../../scripts/mutants/verdicts.ts";
 
@@ -120,5 +122,12 @@ describe("broken images", () => {
     const lines = await declaredUnbreakables();
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.filter(({ fact }) => fact.length < 40)).toEqual([]);
+  });
+
+  it("are each named in the README's table, with what is broken", async () => {
+    const readme = await readFile(join(ROOT, "README.md"), "utf8");
+    const folders = await readdir(join(ROOT, "images", "broken"), { withFileTypes: true });
+    const names = folders.filter((entry) => entry.isDirectory()).map(({ name }) => name);
+    expect(names.filter((name) => !readme.includes(`| \`${name}\``))).toEqual([]);
   });
 });
