@@ -47,6 +47,8 @@ async function main(): Promise<number> {
     // The builds overlap the search for the declared steps, and stop with it when a declaration is wrong.
     const builds = AbortSignal.any([signal, stopBuilds.signal]);
     const building = inPool(mutants, 2, builds, (mutant) => buildMutant(docker, mutant, runId, builds));
+    // Awaited below; a build that fails before then is no unhandled rejection.
+    building.catch(() => undefined);
     const found = listSteps({ env: labEnv(), signal }).then((steps) => ({
       steps,
       declared: stepsOfMutants(mutants, steps),
@@ -57,15 +59,28 @@ async function main(): Promise<number> {
       await building.catch(() => undefined);
       throw error;
     });
-    await building;
-    console.log(`mutants: ${mutants.length} images built, their steps found (${seconds().toFixed(0)} s so far)`);
+    console.log(`mutants: ${steps.length} steps found (${seconds().toFixed(0)} s so far)`);
 
     // The baseline runs every declared step, and in a whole run the official-only ones, which must be not applicable.
+    // It needs none of the broken images, so it runs while they build; a failed build stops it, and it the builds.
     const officialOnly = whole
       ? [...unbreakables].filter(([{ kind }]) => kind === "official image only").map(([, step]) => step)
       : [];
     const judged = [...[...declared.values()].flat(), ...officialOnly];
-    const baseline = await runLabs({ files: filesOf(judged), args: [onlySteps(judged)], env: labEnv(), signal });
+    const stopBaseline = new AbortController();
+    const baselineRun = runLabs({
+      files: filesOf(judged),
+      args: [onlySteps(judged)],
+      env: labEnv(),
+      signal: AbortSignal.any([signal, stopBaseline.signal]),
+    });
+    await building.catch(async (error: unknown) => {
+      stopBaseline.abort();
+      await baselineRun;
+      throw error;
+    });
+    console.log(`mutants: ${mutants.length} images built (${seconds().toFixed(0)} s so far)`);
+    const baseline = await baselineRun;
     signal.throwIfAborted();
     const notGreen = whyNotGreen(
       baseline,
