@@ -45,12 +45,14 @@ describe("Smoke: every lab image starts and answers", { timeout: 120_000, concur
       .withRootPassword(rootPassword)
       .withUserPassword(newSecret())
       .start();
-    await using connection = await createConnection({
+    const connecting = createConnection({
       host: mysql.getHost(),
       port: mysql.getPort(),
       user: "root",
       password: rootPassword,
     });
+    await expect(connecting, "root with the MYSQL_ROOT_PASSWORD it was started with").resolves.toBeDefined();
+    await using connection = await connecting;
     const [rows] = await connection.query("SELECT 1 AS res");
     expect(rows).toEqual([{ res: 1 }]);
   });

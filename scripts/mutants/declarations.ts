@@ -7,12 +7,22 @@ export const ROOT = join(import.meta.dirname, "..", "..");
 const BROKEN = join(ROOT, "images", "broken");
 const DECLARATION = "catches.json";
 const KEYS = ["stands for", "steps"];
+export const UNBREAKABLE_FILE = join(BROKEN, "no-broken-image.json");
+export const UNBREAKABLE_KINDS = ["engine-only", "official image only"] as const;
 
 export interface Mutant {
   name: string;
   folder: string;
   official: string;
   steps: string[];
+}
+
+// A step no broken image here can fail, with the fact that says why: what the engine does whatever the image
+// ("engine-only"), or what no stand-in has, so that the step runs only on the official image ("official image only").
+export interface Unbreakable {
+  title: string;
+  kind: (typeof UNBREAKABLE_KINDS)[number];
+  fact: string;
 }
 
 export class DeclarationError extends Error {}
@@ -63,4 +73,28 @@ export async function declaredMutants(wanted: string[]): Promise<Mutant[]> {
     );
   }
   return Promise.all(names.filter((name) => wanted.length === 0 || wanted.includes(name)).map(mutantIn));
+}
+
+// images/broken/no-broken-image.json: {"engine-only": {"<step>": "<fact>"}, "official image only": {…}}.
+export async function declaredUnbreakables(): Promise<Unbreakable[]> {
+  const where = relative(ROOT, UNBREAKABLE_FILE);
+  let declared: Record<string, unknown>;
+  try {
+    declared = JSON.parse(await readFile(UNBREAKABLE_FILE, "utf8")) as Record<string, unknown>;
+  } catch (error) {
+    throw new DeclarationError(`${where}: ${(error as Error).message}`);
+  }
+  const unknown = Object.keys(declared).filter((key) => !(UNBREAKABLE_KINDS as readonly string[]).includes(key));
+  if (unknown.length > 0)
+    throw new DeclarationError(`${where}: unknown key ${unknown.join(", ")}; keys: ${UNBREAKABLE_KINDS.join(", ")}`);
+  return UNBREAKABLE_KINDS.flatMap((kind) => {
+    const steps = declared[kind] ?? {};
+    if (typeof steps !== "object" || steps === null || Array.isArray(steps))
+      throw new DeclarationError(`${where}: "${kind}" must map step titles to the fact that says why`);
+    return Object.entries(steps).map(([title, fact]) => {
+      if (typeof fact !== "string" || fact.trim() === "" || title.trim() === "")
+        throw new DeclarationError(`${where}: "${kind}" > "${title}" must name the fact that says why`);
+      return { title, kind, fact };
+    });
+  });
 }

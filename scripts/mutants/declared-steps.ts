@@ -1,10 +1,9 @@
 import { join, relative } from "node:path";
-import { listSteps } from "../../helpers/child-runs/run-labs.ts";
 import type { Step } from "../../helpers/child-runs/results.ts";
-import { DeclarationError, ROOT, type Mutant } from "./declarations.ts";
+import { DeclarationError, ROOT, UNBREAKABLE_FILE, type Mutant, type Unbreakable } from "./declarations.ts";
 import { stepsNamed } from "./verdicts.ts";
 
-type Listed = Pick<Step, "file" | "fullName">;
+export type Listed = Pick<Step, "file" | "fullName">;
 
 // A title edited in a spec usually keeps its command: the step sharing the longest start is the likely new name.
 function closestStep(title: string, steps: Listed[]): string {
@@ -18,29 +17,39 @@ function closestStep(title: string, steps: Listed[]): string {
   return best && sharedStart(best) >= 8 ? ` (is it now "${best.fullName}"?)` : "";
 }
 
-const declaredIn = (mutant: Mutant) => relative(ROOT, join(mutant.folder, "catches.json"));
-
-// Which spec file holds each declared step, as vitest collects them.
-export async function specFilesOf(
-  mutants: Mutant[],
-  env: NodeJS.ProcessEnv,
-  signal: AbortSignal,
-): Promise<Map<Mutant, string[]>> {
-  const steps = await listSteps({ env, signal });
-  const files = new Map<Mutant, string[]>();
-  for (const mutant of mutants) {
-    const found = mutant.steps.map((title) => ({ title, steps: stepsNamed(steps, title) }));
-    const missing = found.find(({ steps }) => steps.length === 0);
-    if (missing) {
-      const hint = closestStep(missing.title, steps);
-      throw new DeclarationError(`${declaredIn(mutant)}: no lab step is titled "${missing.title}"${hint}`);
-    }
-    const ambiguous = found.find(({ steps }) => steps.length > 1);
-    if (ambiguous) {
-      const names = ambiguous.steps.map(({ fullName }) => `"${fullName}"`).join(", ");
-      throw new DeclarationError(`${declaredIn(mutant)}: "${ambiguous.title}" is ${names}: declare the full name`);
-    }
-    files.set(mutant, [...new Set(found.flatMap(({ steps }) => steps.map(({ file }) => file)))]);
+// The one step a declared title names, as vitest collects them.
+function stepTitled(title: string, steps: Listed[], where: string): Listed {
+  const found = stepsNamed(steps, title);
+  if (found.length === 0)
+    throw new DeclarationError(`${where}: no lab step is titled "${title}"${closestStep(title, steps)}`);
+  if (found.length > 1) {
+    const names = found.map(({ fullName }) => `"${fullName}"`).join(", ");
+    throw new DeclarationError(`${where}: "${title}" is ${names}: declare the full name`);
   }
-  return files;
+  return found[0]!;
+}
+
+// The steps each broken image declares.
+export function stepsOfMutants(mutants: Mutant[], steps: Listed[]): Map<Mutant, Listed[]> {
+  return new Map(
+    mutants.map((mutant) => {
+      const where = relative(ROOT, join(mutant.folder, "catches.json"));
+      return [mutant, mutant.steps.map((title) => stepTitled(title, steps, where))];
+    }),
+  );
+}
+
+// The step each line of no-broken-image.json names.
+export function stepsOfUnbreakables(unbreakables: Unbreakable[], steps: Listed[]): Map<Unbreakable, Listed> {
+  const where = relative(ROOT, UNBREAKABLE_FILE);
+  return new Map(unbreakables.map((line) => [line, stepTitled(line.title, steps, `${where} > "${line.kind}"`)]));
+}
+
+export const filesOf = (steps: Listed[]): string[] => [...new Set(steps.map(({ file }) => file))].sort();
+
+// vitest's `-t` is a regular expression over each step's full name ("describe > title"): every name escaped and the
+// whole anchored, so that the run holds these steps and no other.
+export function onlySteps(steps: Listed[]): string {
+  const names = [...new Set(steps.map(({ fullName }) => fullName.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")))];
+  return `--testNamePattern=^(?:${names.join("|")})$`;
 }
