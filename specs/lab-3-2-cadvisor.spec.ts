@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { posix, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -8,7 +9,7 @@ import { beforeAll, describe, expect, test, type TestContext } from "vitest";
 import { notApplicableOn, notApplicableWithout } from "../helpers/lab/applicability.ts";
 import { openBrowser } from "../helpers/lab/browser.ts";
 import { cadvisorApi, cpuSeries, cpuWithin, loadFor, sampleCpu } from "../helpers/lab/cadvisor.ts";
-import { httpAnswers, LabContainer, nameForRun } from "../helpers/lab/containers.ts";
+import { fileOnEngineHost, httpAnswers, LabContainer, nameForRun } from "../helpers/lab/containers.ts";
 import { apiLevel, dockerApi, labEngine } from "../helpers/lab/engine.ts";
 import { evidenceFile, lineChartSvg } from "../helpers/lab/evidence.ts";
 import { labImage } from "../helpers/lab/images.ts";
@@ -64,6 +65,11 @@ const lab = test
     ),
   )
   .extend("cadvisor", { scope: "file" }, ({ cadvisorStart }) => cadvisorStart.started)
+  .extend("hostFile", { scope: "file" }, async ({}, { onCleanup }) => {
+    const file = await fileOnEngineHost(image.ref, `written by run ${randomBytes(8).toString("hex")}\n`);
+    onCleanup(() => file[Symbol.asyncDispose]());
+    return file;
+  })
   // For a step that may be not applicable: it decides that first, from facts, and only then waits for the containers.
   .extend("started", { scope: "file" }, ({ cadvisorStart, workloadStart }) => {
     const both = () => Promise.all([cadvisorStart.started, workloadStart.started]);
@@ -131,8 +137,9 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
 
   lab(
     "docker run --volume=/:/rootfs:ro --volume=/var/run:/var/run:rw --volume=/sys:/sys:ro --volume=/var/lib/docker/:/var/lib/docker:ro --publish=9559:8080 --detach=true --name=cadvisor gcr.io/cadvisor/cadvisor:v0.46.0",
-    async ({ cadvisor, annotate, task }) => {
-      const info = await (await dockerApi()).getContainer(cadvisor.getId()).inspect();
+    async ({ cadvisor, hostFile, annotate, task }) => {
+      const docker = await dockerApi();
+      const info = await docker.getContainer(cadvisor.getId()).inspect();
       const order = (target: string) => LAB_MOUNTS.findIndex((mount) => mount.target === target);
       const mounts = info.Mounts.map(({ Source, Destination, RW }) => ({ Source, Destination, RW })).sort(
         (one, other) => order(one.Destination) - order(other.Destination),
@@ -154,7 +161,40 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
       expect(published?.HostIp).toBe(engine.publishAddress);
       const health = await request(`${baseUrl(cadvisor)}/healthz`);
       expect(await health.body.text()).toBe("ok");
-      await annotate(`/healthz ok on ${engine.publishAddress}:${cadvisor.getMappedPort(8080)}`);
+
+      // The engine's host as cAdvisor sees it: a file the run put there, read through /rootfs and through the data
+      // root's own mount. Neither mount takes a write: tried beside that file on the data root, and at the top of the
+      // host's root filesystem (not beside the file through /rootfs: a plain `ro` bind leaves the mounts under it
+      // writable, and the data root is often one of them).
+      expect(hostFile.path.startsWith(`${engine.dataRoot}/`), `${hostFile.path} lies in the data root`).toBe(true);
+      for (const seenAs of [`/rootfs${hostFile.path}`, hostFile.path]) {
+        expect(await cadvisor.exec(["cat", seenAs]), `${seenAs} in cAdvisor`).toMatchObject({
+          exitCode: 0,
+          stdout: hostFile.content,
+        });
+      }
+      for (const target of [
+        `${posix.dirname(hostFile.path)}/written-by-cadvisor`,
+        `/rootfs/.${nameForRun("written-by-cadvisor")}`,
+      ]) {
+        const written = await cadvisor.exec(["touch", target]);
+        if (written.exitCode === 0) await cadvisor.exec(["rm", "-f", target]);
+        expect(written.exitCode, `touch ${target} in cAdvisor`).not.toBe(0);
+        expect(written.output).toMatch(/Read-only file system/);
+      }
+      const hostMachineId = (await cadvisor.exec(["cat", "/rootfs/etc/machine-id"])).stdout.trim();
+      const [machine, engineInfo] = await Promise.all([apiOf(cadvisor).machine(), docker.info()]);
+      expect(machine.num_cores, "/api/v1.3/machine num_cores, as docker info's NCPU").toBe(engineInfo.NCPU);
+      expect(machine.memory_capacity, "/api/v1.3/machine memory_capacity, as docker info's MemTotal").toBe(
+        engineInfo.MemTotal,
+      );
+      expect(machine.machine_id, "/api/v1.3/machine machine_id, as the host's /etc/machine-id").toBe(hostMachineId);
+      await annotate(
+        `/healthz ok on ${engine.publishAddress}:${cadvisor.getMappedPort(8080)}; the run's ${hostFile.path} read in ` +
+          `cAdvisor through /rootfs and the data root, neither writable; /api/v1.3/machine: ${machine.num_cores} cores, ` +
+          `${machine.memory_capacity} bytes (docker info: NCPU ${engineInfo.NCPU}, MemTotal ${engineInfo.MemTotal}), ` +
+          `machine_id ${machine.machine_id || "(none)"} as the host's /etc/machine-id`,
+      );
     },
   );
 
