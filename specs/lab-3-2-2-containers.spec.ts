@@ -202,7 +202,8 @@ describe("Lab 3.2.2: container commands", { timeout: 60_000 }, () => {
     await container.start();
     await expect.poll(() => terminal.output(), { timeout: 10_000 }).toMatch(/root@lab-it:\/# $/);
     terminal.stream.write('echo "typed $((6 * 7))"; exit\n');
-    expect(await container.wait()).toMatchObject({ StatusCode: 0 });
+    const exited = await Promise.race([container.wait(), sleep(EXIT_WITHIN_MS, "still running")]);
+    expect(exited, "bash after the typed exit").toMatchObject({ StatusCode: 0 });
     expect(terminal.output()).toMatch(/^typed 42$/m);
     await annotate(ranOn(containerTest1.ref));
   });
