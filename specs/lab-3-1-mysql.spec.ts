@@ -5,7 +5,7 @@ import type { StartedMySqlContainer } from "@testcontainers/mysql";
 import { describe, expect, test } from "vitest";
 import { LabContainer, labMySql, nameForRun, startForFile } from "../helpers/lab/containers.ts";
 import { startEarly } from "../helpers/lab/start-early.ts";
-import { prettyName, typeAtShellPrompt } from "../helpers/lab/terminal.ts";
+import { prettyName, typeAtProgramPrompt, typeAtShellPrompt } from "../helpers/lab/terminal.ts";
 import { networkFixture } from "../helpers/lab/network.ts";
 import { dockerApi, labEngine } from "../helpers/lab/engine.ts";
 import { expectedOs, labImage, labPlatform } from "../helpers/lab/images.ts";
@@ -112,14 +112,24 @@ describe("Lab 3-1: MySQL 5.7 for a team's SQL tests", { timeout: 180_000 }, () =
     await annotate(`typed at bash's prompt in some-mysql: ${prettyName(screen)}, as ${os.declaredBy} says`);
   });
 
-  lab("mysql -u root -p (inside the container)", async ({ mysql }) => {
-    const rightPassword = await mysql.exec(["mysql", "-uroot", "--batch", "-e", "SELECT CURRENT_USER()"], {
-      env: { MYSQL_PWD: rootPassword },
-    });
-    expect(rightPassword).toMatchObject({ exitCode: 0, stdout: expect.stringContaining("root@localhost") });
-    const wrongPassword = await mysql.exec(["mysql", "-uroot", "-e", "SELECT 1"], { env: { MYSQL_PWD: newSecret() } });
-    expect(wrongPassword.exitCode).toBe(1);
-    expect(wrongPassword.output).toContain("Access denied for user 'root'@'localhost'");
+  lab("mysql -u root -p (inside the container)", async ({ mysql, annotate }) => {
+    const signIn = (password: string) =>
+      typeAtProgramPrompt(mysql.getId(), ["mysql", "-u", "root", "-p"], {
+        asks: /Enter password: $/,
+        secret: password,
+        next: /> $/,
+        then: "SELECT CURRENT_USER();\nexit\n",
+      });
+    const right = await signIn(rootPassword);
+    expect(right, "the right password typed at the prompt").toMatchObject({ exitCode: 0, echoed: false });
+    expect(right.screen).toMatch(/^\| root@localhost +\|$/m);
+    const wrong = await signIn(newSecret());
+    expect(wrong, "a wrong password typed at the prompt").toMatchObject({ exitCode: 1, echoed: false });
+    expect(wrong.screen).toContain("Access denied for user 'root'@'localhost' (using password: YES)");
+    await annotate(
+      "typed at mysql's 'Enter password:' on a TTY, not echoed: the right one signs in as root@localhost, " +
+        `a wrong one gets "${wrong.screen.match(/ERROR 1045[^\n]*/)?.[0]}"`,
+    );
   });
 
   lab("SQL from the host over the published port (mysql2)", async ({ mysql, annotate }) => {

@@ -18,7 +18,11 @@ const python = labImage("python:3.9-slim-bullseye");
 const BOOK_NAME = "container-test1";
 const INTERACTIVE_TTY = { Tty: true, OpenStdin: true, AttachStdin: true, AttachStdout: true, AttachStderr: true };
 const EXIT_WITHIN_MS = 10_000;
-const QUIET_WINDOW_MS = 500;
+const READ_FOR_S = 2;
+const TYPED = "typed-at-the-terminal";
+// bash runs PROMPT_COMMAND before it prints a prompt: here, before its first one only, it reads its own terminal for
+// READ_FOR_S seconds and says on it what it read and how the read ended (above 128: it timed out).
+const READS_ITS_TERMINAL = `PROMPT_COMMAND=PROMPT_COMMAND=; echo "reading its terminal"; read -r -t ${READ_FOR_S} line; echo "read [$line] status $?"`;
 
 type CreateOptions = Parameters<typeof createRawContainer>[0];
 
@@ -154,19 +158,37 @@ describe("Lab 3.2.2: container commands", { timeout: 60_000 }, () => {
   });
 
   lab("docker run -t container-test1 bash", async ({ containerTest1, annotate }) => {
-    await using container = await createRawContainer({ Image: containerTest1.ref, Cmd: ["bash"], Tty: true });
-    expect((await container.inspect()).Config).toMatchObject({ Tty: true, OpenStdin: false, AttachStdin: false });
-    const terminal = await attach(container, { tty: true });
-    await container.start();
-    await expect.poll(() => terminal.output(), { timeout: 10_000 }).toMatch(/[#$] $/);
-    const prompt = terminal.output();
-    terminal.stream.write('echo "reached-the-shell $((6 * 7))"\n');
-    // That input never arrives can only be shown by waiting: nothing happens to observe.
-    await sleep(QUIET_WINDOW_MS);
-    expect(terminal.output()).toBe(prompt);
-    expect(await isRunning(container)).toBe(true);
-    terminal.stream.destroy();
-    await annotate(ranOn(containerTest1.ref));
+    // What the shell itself read of a line written to the terminal while it read: with -t, and with -it to show that
+    // the same read takes a line that does reach it.
+    const readByShell = async (options: CreateOptions) => {
+      await using container = await createRawContainer({
+        Image: containerTest1.ref,
+        Cmd: ["bash"],
+        Env: [READS_ITS_TERMINAL],
+        ...options,
+      });
+      const terminal = await attach(container, { tty: true });
+      await container.start();
+      await expect.poll(() => terminal.output(), { timeout: 10_000 }).toMatch(/^reading its terminal\r?$/m);
+      terminal.stream.write(`${TYPED}\n`);
+      await expect
+        .poll(() => terminal.output(), { timeout: READ_FOR_S * 1000 + 10_000 })
+        .toMatch(/^read \[.*\] status \d+\r?\n.*[#$] $/m);
+      const [, line, status] = terminal.output().match(/^read \[(.*)\] status (\d+)/m)!;
+      const running = await isRunning(container);
+      terminal.stream.destroy();
+      return { config: (await container.inspect()).Config, read: { line, timedOut: Number(status) > 128 }, running };
+    };
+    const withT = await readByShell({ Tty: true });
+    expect(withT.config).toMatchObject({ Tty: true, OpenStdin: false, AttachStdin: false });
+    expect(withT.read, "what bash read of its terminal with -t").toEqual({ line: "", timedOut: true });
+    expect(withT.running).toBe(true);
+    const withIt = await readByShell(INTERACTIVE_TTY);
+    expect(withIt.read, "what bash read of its terminal with -it").toEqual({ line: TYPED, timedOut: false });
+    await annotate(
+      `bash read its terminal for ${READ_FOR_S} s while "${TYPED}" was written to it: with -t it read nothing ` +
+        `and timed out, with -it it read the line; ${ranOn(containerTest1.ref)}`,
+    );
   });
 
   lab("docker run -it container-test1 bash", async ({ containerTest1, annotate }) => {
@@ -180,7 +202,8 @@ describe("Lab 3.2.2: container commands", { timeout: 60_000 }, () => {
     await container.start();
     await expect.poll(() => terminal.output(), { timeout: 10_000 }).toMatch(/root@lab-it:\/# $/);
     terminal.stream.write('echo "typed $((6 * 7))"; exit\n');
-    expect(await container.wait()).toMatchObject({ StatusCode: 0 });
+    const exited = await Promise.race([container.wait(), sleep(EXIT_WITHIN_MS, "still running")]);
+    expect(exited, "bash after the typed exit").toMatchObject({ StatusCode: 0 });
     expect(terminal.output()).toMatch(/^typed 42$/m);
     await annotate(ranOn(containerTest1.ref));
   });

@@ -1,25 +1,25 @@
+import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { posix, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { Wait, type StartedTestContainer } from "testcontainers";
-import { Pool, request } from "undici";
+import { request } from "undici";
 import { beforeAll, describe, expect, test, type TestContext } from "vitest";
 import { notApplicableOn, notApplicableWithout } from "../helpers/lab/applicability.ts";
 import { openBrowser } from "../helpers/lab/browser.ts";
-import { httpAnswers, LabContainer, nameForRun } from "../helpers/lab/containers.ts";
+import { cadvisorApi, cpuSeries, cpuWithin, loadFor, sampleCpu } from "../helpers/lab/cadvisor.ts";
+import { fileOnEngineHost, httpAnswers, LabContainer, nameForRun } from "../helpers/lab/containers.ts";
 import { apiLevel, dockerApi, labEngine } from "../helpers/lab/engine.ts";
-import { evidenceFile, lineChartSvg, type Point } from "../helpers/lab/evidence.ts";
+import { evidenceFile, lineChartSvg } from "../helpers/lab/evidence.ts";
 import { labImage } from "../helpers/lab/images.ts";
 import { publish } from "../helpers/lab/ports.ts";
 import { startEarly } from "../helpers/lab/start-early.ts";
 
 // What the load test measures: CPU used in an idle window, then in a load burst of the same length right after it.
-export const IDLE_WINDOW_MS = 5_000;
-export const LOAD_WINDOW_MS = IDLE_WINDOW_MS;
-// A few thousand requests cost nginx ~100x its idle CPU; more would only take cores from the labs running beside it.
-export const LOAD = { connections: 4, maxRequests: 5_000 };
-export const MIN_CHART_SAMPLES = 10;
+const IDLE_WINDOW_MS = 5_000;
+const LOAD_WINDOW_MS = IDLE_WINDOW_MS;
+const MIN_CHART_SAMPLES = 10;
 const SAMPLE_EVERY_MS = 500;
 const SEEN_WITHIN_MS = 30_000;
 
@@ -65,6 +65,11 @@ const lab = test
     ),
   )
   .extend("cadvisor", { scope: "file" }, ({ cadvisorStart }) => cadvisorStart.started)
+  .extend("hostFile", { scope: "file" }, async ({}, { onCleanup }) => {
+    const file = await fileOnEngineHost(image.ref, `written by run ${randomBytes(8).toString("hex")}\n`);
+    onCleanup(() => file[Symbol.asyncDispose]());
+    return file;
+  })
   // For a step that may be not applicable: it decides that first, from facts, and only then waits for the containers.
   .extend("started", { scope: "file" }, ({ cadvisorStart, workloadStart }) => {
     const both = () => Promise.all([cadvisorStart.started, workloadStart.started]);
@@ -72,6 +77,7 @@ const lab = test
   });
 
 const baseUrl = (cadvisor: StartedTestContainer) => `http://${cadvisor.getHost()}:${cadvisor.getMappedPort(8080)}`;
+const apiOf = (cadvisor: StartedTestContainer) => cadvisorApi(baseUrl(cadvisor));
 
 // Docker API 1.44 is the oldest that Docker 29.0–29.2 accept; cAdvisor v0.46 speaks 1.41.
 const CADVISOR_API = "1.41";
@@ -118,145 +124,6 @@ function notApplicableWithoutWebUi(skip: TestContext["skip"]) {
   );
 }
 
-interface CpuSample {
-  at: number;
-  seconds: number;
-}
-
-interface ContainerInfo {
-  aliases: string[];
-  stats: { timestamp: string; cpu: { usage: { total: number } } }[];
-}
-
-async function listedContainers(cadvisor: StartedTestContainer): Promise<ContainerInfo[]> {
-  const response = await request(`${baseUrl(cadvisor)}/api/v1.3/docker`);
-  expect(response.headers["content-type"]).toMatch(/^application\/json/);
-  return Object.values((await response.body.json()) as Record<string, ContainerInfo>);
-}
-
-async function listedSamples(cadvisor: StartedTestContainer, name: string): Promise<CpuSample[]> {
-  const stats = (await listedContainers(cadvisor)).find(({ aliases }) => aliases.includes(name))?.stats ?? [];
-  return stats.map(({ timestamp, cpu }) => ({ at: Date.parse(timestamp), seconds: cpu.usage.total / 1e9 }));
-}
-
-// `max_age` has cAdvisor take a fresh sample when its last is older: between load bursts its own housekeeping
-// interval grows to 15 s or more (dynamic housekeeping), too sparse to compare two windows of a few seconds or to chart them.
-async function freshSample(cadvisor: StartedTestContainer, name: string): Promise<CpuSample | undefined> {
-  const query = `type=docker&count=1&max_age=${SAMPLE_EVERY_MS / 2}ms`;
-  const response = await request(`${baseUrl(cadvisor)}/api/v2.0/stats/${name}?${query}`);
-  if (response.statusCode !== 200) {
-    await response.body.dump();
-    return undefined;
-  }
-  const [stats] = Object.values((await response.body.json()) as Record<string, ContainerInfo["stats"]>);
-  const latest = stats?.at(-1);
-  return latest && { at: Date.parse(latest.timestamp), seconds: latest.cpu.usage.total / 1e9 };
-}
-
-async function cpuMetricLines(cadvisor: StartedTestContainer): Promise<string[]> {
-  const text = await (await request(`${baseUrl(cadvisor)}/metrics`)).body.text();
-  return text.split("\n").filter((line) => line.startsWith("container_cpu_usage_seconds_total{"));
-}
-
-const metricNames = async (cadvisor: StartedTestContainer) =>
-  (await cpuMetricLines(cadvisor)).map((line) => line.match(/[{,]name="([^"]*)"/)?.[1]);
-
-// The sum over the series' lines (cAdvisor 0.38 writes one per CPU, v0.46 one in total), stamped with cAdvisor's time.
-async function metricsSample(cadvisor: StartedTestContainer, name: string): Promise<CpuSample | undefined> {
-  const lines = (await cpuMetricLines(cadvisor))
-    .filter((line) => line.includes(`name="${name}"`))
-    .map((line) =>
-      line
-        .slice(line.lastIndexOf("}") + 1)
-        .trim()
-        .split(" ")
-        .map(Number),
-    );
-  if (lines.length === 0) return undefined;
-  return {
-    at: Math.max(...lines.map(([, stamp]) => stamp ?? Date.now())),
-    seconds: lines.reduce((sum, [value = NaN]) => sum + value, 0),
-  };
-}
-
-// Both series sampled every SAMPLE_EVERY_MS, each on its own, while the windows run: /metrics only ever shows the
-// latest sample, and a slow /metrics (it lists every container on the engine) must not thin out the API's series.
-function sampleCpu(cadvisor: StartedTestContainer, name: string) {
-  const controller = new AbortController();
-  const collect = (fetchSample: () => Promise<CpuSample | undefined>) => {
-    const samples: CpuSample[] = [];
-    const done = (async () => {
-      while (!controller.signal.aborted) {
-        const tick = Date.now();
-        const sample = await fetchSample().catch(() => undefined);
-        if (sample && sample.at !== samples.at(-1)?.at) samples.push(sample);
-        const wait = Math.max(0, SAMPLE_EVERY_MS - (Date.now() - tick));
-        await sleep(wait, undefined, { signal: controller.signal }).catch(() => undefined);
-      }
-    })();
-    return { samples, done };
-  };
-  const api = collect(() => freshSample(cadvisor, name));
-  const metrics = collect(() => metricsSample(cadvisor, name));
-  return {
-    latest: () => Math.min(api.samples.at(-1)?.at ?? 0, metrics.samples.at(-1)?.at ?? 0),
-    stop: async () => {
-      controller.abort();
-      await Promise.all([api.done, metrics.done]);
-      return { api: api.samples, metrics: metrics.samples };
-    },
-  };
-}
-
-// Cumulative CPU seconds at a moment, read between the two samples around it.
-function cpuAt(samples: CpuSample[], at: number): number {
-  const after = samples.findIndex((sample) => sample.at >= at);
-  const [previous, next] = [samples[after - 1], samples[after]];
-  if (!next) return NaN;
-  if (next.at === at || !previous) return next.at === at ? next.seconds : NaN;
-  return previous.seconds + ((next.seconds - previous.seconds) * (at - previous.at)) / (next.at - previous.at);
-}
-
-const cpuWithin = (samples: CpuSample[], from: number, to: number) => cpuAt(samples, to) - cpuAt(samples, from);
-
-// From the last sample before `from` to the first after `to`, each as the CPU rate since the sample before it.
-function cpuSeries(samples: CpuSample[], from: number, to: number): Point[] {
-  const first = Math.max(
-    1,
-    samples.findLastIndex((sample) => sample.at <= from),
-  );
-  const last = samples.findIndex((sample) => sample.at >= to);
-  return samples.slice(first, last === -1 ? undefined : last + 1).map((sample, index) => {
-    const previous = samples[first + index - 1]!;
-    return {
-      seconds: (sample.at - from) / 1000,
-      value: ((sample.seconds - previous.seconds) / ((sample.at - previous.at) / 1000)) * 100,
-    };
-  });
-}
-
-// Requests that fail or stall are counted, not retried: the burst is bounded by LOAD.maxRequests and by `ms`.
-async function loadFor(url: string, ms: number): Promise<{ answered: number; failed: number }> {
-  const pool = new Pool(url, { connections: LOAD.connections, headersTimeout: 2_000, bodyTimeout: 2_000 });
-  const deadline = Date.now() + ms;
-  const counts = { sent: 0, answered: 0, failed: 0 };
-  const worker = async () => {
-    while (counts.sent < LOAD.maxRequests && Date.now() < deadline) {
-      counts.sent++;
-      try {
-        const response = await pool.request({ path: "/", method: "GET" });
-        await response.body.dump();
-        counts.answered++;
-      } catch {
-        counts.failed++;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: LOAD.connections }, worker));
-  await pool.destroy();
-  return counts;
-}
-
 const ms = (seconds: number) => `${(seconds * 1000).toFixed(1)} ms`;
 
 describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
@@ -270,8 +137,9 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
 
   lab(
     "docker run --volume=/:/rootfs:ro --volume=/var/run:/var/run:rw --volume=/sys:/sys:ro --volume=/var/lib/docker/:/var/lib/docker:ro --publish=9559:8080 --detach=true --name=cadvisor gcr.io/cadvisor/cadvisor:v0.46.0",
-    async ({ cadvisor, annotate, task }) => {
-      const info = await (await dockerApi()).getContainer(cadvisor.getId()).inspect();
+    async ({ cadvisor, hostFile, annotate, task }) => {
+      const docker = await dockerApi();
+      const info = await docker.getContainer(cadvisor.getId()).inspect();
       const order = (target: string) => LAB_MOUNTS.findIndex((mount) => mount.target === target);
       const mounts = info.Mounts.map(({ Source, Destination, RW }) => ({ Source, Destination, RW })).sort(
         (one, other) => order(one.Destination) - order(other.Destination),
@@ -293,7 +161,40 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
       expect(published?.HostIp).toBe(engine.publishAddress);
       const health = await request(`${baseUrl(cadvisor)}/healthz`);
       expect(await health.body.text()).toBe("ok");
-      await annotate(`/healthz ok on ${engine.publishAddress}:${cadvisor.getMappedPort(8080)}`);
+
+      // The engine's host as cAdvisor sees it: a file the run put there, read through /rootfs and through the data
+      // root's own mount. Neither mount takes a write: tried beside that file on the data root, and at the top of the
+      // host's root filesystem (not beside the file through /rootfs: a plain `ro` bind leaves the mounts under it
+      // writable, and the data root is often one of them).
+      expect(hostFile.path.startsWith(`${engine.dataRoot}/`), `${hostFile.path} lies in the data root`).toBe(true);
+      for (const seenAs of [`/rootfs${hostFile.path}`, hostFile.path]) {
+        expect(await cadvisor.exec(["cat", seenAs]), `${seenAs} in cAdvisor`).toMatchObject({
+          exitCode: 0,
+          stdout: hostFile.content,
+        });
+      }
+      for (const target of [
+        `${posix.dirname(hostFile.path)}/written-by-cadvisor`,
+        `/rootfs/.${nameForRun("written-by-cadvisor")}`,
+      ]) {
+        const written = await cadvisor.exec(["touch", target]);
+        if (written.exitCode === 0) await cadvisor.exec(["rm", "-f", target]);
+        expect(written.exitCode, `touch ${target} in cAdvisor`).not.toBe(0);
+        expect(written.output).toMatch(/Read-only file system/);
+      }
+      const hostMachineId = (await cadvisor.exec(["cat", "/rootfs/etc/machine-id"])).stdout.trim();
+      const [machine, engineInfo] = await Promise.all([apiOf(cadvisor).machine(), docker.info()]);
+      expect(machine.num_cores, "/api/v1.3/machine num_cores, as docker info's NCPU").toBe(engineInfo.NCPU);
+      expect(machine.memory_capacity, "/api/v1.3/machine memory_capacity, as docker info's MemTotal").toBe(
+        engineInfo.MemTotal,
+      );
+      expect(machine.machine_id, "/api/v1.3/machine machine_id, as the host's /etc/machine-id").toBe(hostMachineId);
+      await annotate(
+        `/healthz ok on ${engine.publishAddress}:${cadvisor.getMappedPort(8080)}; the run's ${hostFile.path} read in ` +
+          `cAdvisor through /rootfs and the data root, neither writable; /api/v1.3/machine: ${machine.num_cores} cores, ` +
+          `${machine.memory_capacity} bytes (docker info: NCPU ${engineInfo.NCPU}, MemTotal ${engineInfo.MemTotal}), ` +
+          `machine_id ${machine.machine_id || "(none)"} as the host's /etc/machine-id`,
+      );
     },
   );
 
@@ -319,30 +220,27 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
     async ({ started, annotate, skip, onTestFinished }) => {
       notApplicableWhereCadvisorCannotSeeContainers(skip);
       const [cadvisor, workload] = await started();
+      const api = apiOf(cadvisor);
       const polling = { timeout: SEEN_WITHIN_MS, interval: 100 };
       await expect
-        .poll(async () => (await listedContainers(cadvisor)).flatMap(({ aliases }) => aliases), polling)
+        .poll(async () => (await api.containers()).flatMap(({ aliases }) => aliases), polling)
         .toContain(workloadName);
-      await expect.poll(() => metricNames(cadvisor), polling).toContain(workloadName);
+      await expect.poll(() => api.metricNames(), polling).toContain(workloadName);
+      await expect.poll(async () => (await api.samples(workloadName)).at(-1)?.seconds ?? 0, polling).toBeGreaterThan(0);
+      await expect.poll(async () => (await api.metricsSample(workloadName))?.seconds ?? 0, polling).toBeGreaterThan(0);
       await expect
-        .poll(async () => (await listedSamples(cadvisor, workloadName)).at(-1)?.seconds ?? 0, polling)
-        .toBeGreaterThan(0);
-      await expect
-        .poll(async () => (await metricsSample(cadvisor, workloadName))?.seconds ?? 0, polling)
-        .toBeGreaterThan(0);
-      await expect
-        .poll(async () => (await listedSamples(cadvisor, workloadName)).length, {
+        .poll(async () => (await api.samples(workloadName)).length, {
           ...polling,
           message: "samples cAdvisor's own housekeeping took of the workload",
         })
         .toBeGreaterThanOrEqual(2);
-      const ownSamples = (await listedSamples(cadvisor, workloadName)).length;
+      const ownSamples = (await api.samples(workloadName)).length;
 
       // The browser that renders the chart starts during the idle window, which is spent waiting anyway.
       const browser = openBrowser(skip);
       const opened = browser.catch(() => undefined);
       onTestFinished(async () => (await opened)?.close());
-      const sampler = sampleCpu(cadvisor, workloadName);
+      const sampler = sampleCpu(api, workloadName, SAMPLE_EVERY_MS);
       // The sampler's own clock, read in memory: polled often, the windows start and end on its first and last sample.
       const sampled = { ...polling, interval: 50 };
       await expect.poll(sampler.latest, sampled).toBeGreaterThan(0);
@@ -358,19 +256,19 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
       await expect.poll(sampler.latest, sampled).toBeGreaterThanOrEqual(loadEnd);
       const { api: fromApi, metrics: fromMetrics } = await sampler.stop();
 
-      const api = { idle: cpuWithin(fromApi, idleStart, loadStart), load: cpuWithin(fromApi, loadStart, loadEnd) };
+      const inApi = { idle: cpuWithin(fromApi, idleStart, loadStart), load: cpuWithin(fromApi, loadStart, loadEnd) };
       const prometheus = {
         idle: cpuWithin(fromMetrics, idleStart, loadStart),
         load: cpuWithin(fromMetrics, loadStart, loadEnd),
       };
       await annotate(
         `${workloadName}: sampled ${ownSamples} times by cAdvisor's own housekeeping, then every ${SAMPLE_EVERY_MS} ms; ` +
-          `CPU in /api/v2.0/stats: ${ms(api.idle)} idle, ${ms(api.load)} under load (${answered} requests answered, ${failed} failed); ` +
+          `CPU in /api/v2.0/stats: ${ms(inApi.idle)} idle, ${ms(inApi.load)} under load (${answered} requests answered, ${failed} failed); ` +
           `in /metrics container_cpu_usage_seconds_total: ${ms(prometheus.idle)} idle, ${ms(prometheus.load)} under load ` +
           `(windows of ${IDLE_WINDOW_MS / 1000} s each)`,
       );
       expect(answered).toBeGreaterThan(0);
-      expect(api.load).toBeGreaterThan(api.idle);
+      expect(inApi.load).toBeGreaterThan(inApi.idle);
       expect(prometheus.load).toBeGreaterThan(prometheus.idle);
 
       const series = cpuSeries(fromApi, idleStart, loadEnd);

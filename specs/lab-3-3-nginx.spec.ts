@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { constants } from "node:os";
 import type { StartedTestContainer } from "testcontainers";
 import { request } from "undici";
@@ -9,7 +10,7 @@ import { dockerApi, labEngine, labRunner } from "../helpers/lab/engine.ts";
 import { evidenceFile } from "../helpers/lab/evidence.ts";
 import { hostListener } from "../helpers/lab/host-listener.ts";
 import { labImage, normalizeReference } from "../helpers/lab/images.ts";
-import { publish } from "../helpers/lab/ports.ts";
+import { onBookPorts, publish } from "../helpers/lab/ports.ts";
 import { startEarly } from "../helpers/lab/start-early.ts";
 
 const image = labImage("nginx:1.18");
@@ -17,6 +18,8 @@ const webserverName = nameForRun("webserver1");
 const GRACE_PERIOD_S = 10;
 // nginx stops in well under a second on SIGQUIT; a stop that takes the grace period ended in SIGKILL.
 const STOPPED_WITHIN_MS = 3_000;
+const BOOK_PORT = 8001;
+const WEB_ROOT = "/usr/share/nginx/html";
 
 const webserver = async (name: string, bookPort?: number) =>
   new LabContainer(image.ref)
@@ -27,7 +30,7 @@ const webserver = async (name: string, bookPort?: number) =>
 // The stop step stops a webserver of its own, so that the other steps find theirs running in any order.
 const lab = test
   .extend("webserverStart", { scope: "file", auto: true }, async ({}, hooks) =>
-    startEarly(await webserver(webserverName, 8001), hooks),
+    startEarly(await webserver(webserverName, BOOK_PORT), hooks),
   )
   .extend("stoppableStart", { scope: "file", auto: true }, async ({}, hooks) =>
     startEarly(await webserver(nameForRun("webserver1-stopped")), hooks),
@@ -36,6 +39,14 @@ const lab = test
   .extend("stoppable", { scope: "file" }, ({ stoppableStart }) => stoppableStart.started);
 
 const pageUrl = (webserver: StartedTestContainer) => `http://${webserver.getHost()}:${webserver.getMappedPort(80)}/`;
+
+// `GET path` sent to the container's own port 80 from inside it (bash's /dev/tcp): what the container serves there.
+async function fetchInside(container: StartedTestContainer, path: string) {
+  const script = `exec 3<>/dev/tcp/127.0.0.1/80 && printf 'GET ${path} HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3`;
+  const { exitCode, stdout } = await container.exec(["bash", "-c", script]);
+  const [head = "", body = ""] = stdout.split("\r\n\r\n");
+  return { exitCode, status: Number(head.match(/^HTTP\/1\.\d (\d{3})/)?.[1]), body };
+}
 
 interface EngineEvent {
   Action: string;
@@ -76,15 +87,38 @@ describe("Lab 3-3: nginx web server", { timeout: 60_000 }, () => {
   });
 
   lab("docker run --name webserver1 -d -p 8001:80 nginx:1.18", async ({ webserver, annotate }) => {
+    const engine = labEngine();
     const info = await (await dockerApi()).getContainer(webserver.getId()).inspect();
     expect(info.Name).toBe(`/${webserverName}`);
     expect(info.State).toMatchObject({ Status: "running", Running: true });
     expect(info.Image).toBe(image.id);
     expect(info.Config).toMatchObject({ AttachStdin: false, AttachStdout: false, Tty: false, OpenStdin: false });
-    expect(info.NetworkSettings.Ports["80/tcp"]).toEqual([
-      { HostIp: labEngine().publishAddress, HostPort: String(webserver.getMappedPort(80)) },
+    const bindings = info.NetworkSettings.Ports["80/tcp"];
+    expect(bindings).toEqual([
+      { HostIp: engine.publishAddress, HostPort: onBookPorts() ? String(BOOK_PORT) : expect.stringMatching(/^\d+$/) },
     ]);
-    await annotate(`published ${labEngine().publishAddress}:${webserver.getMappedPort(80)} -> 80/tcp, detached`);
+    const hostPort = bindings![0]!.HostPort;
+
+    // A page only this container serves, put in its web root now: through the engine's forwarder on the published
+    // host port, the same answer as on the container's own port 80.
+    const page = `/labs-${randomBytes(6).toString("hex")}.txt`;
+    const content = `${webserverName} ${randomBytes(6).toString("hex")}\n`;
+    await webserver.copyContentToContainer([{ content, target: `${WEB_ROOT}${page}` }]);
+    expect(await fetchInside(webserver, page), `GET ${page} on port 80 inside ${webserverName}`).toEqual({
+      exitCode: 0,
+      status: 200,
+      body: content,
+    });
+    const response = await request(`http://${engine.publishAddress}:${hostPort}${page}`);
+    const body = await response.body.text();
+    expect({ status: response.statusCode, body }, `GET ${page} on ${engine.publishAddress}:${hostPort}`).toEqual({
+      status: 200,
+      body: content,
+    });
+    await annotate(
+      `published ${engine.publishAddress}:${hostPort} -> 80/tcp, detached; ${page}, written into ${webserverName}'s ` +
+        `web root, answers the same through ${engine.publishAddress}:${hostPort} as on port 80 inside it`,
+    );
   });
 
   lab("curl -i http://localhost:8001/", async ({ webserver, annotate }) => {

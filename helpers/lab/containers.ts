@@ -1,4 +1,5 @@
-import { relative } from "node:path";
+import { randomBytes } from "node:crypto";
+import { posix, relative } from "node:path";
 import { MySqlContainer } from "@testcontainers/mysql";
 import { GenericContainer, Wait } from "testcontainers";
 import { expect, inject } from "vitest";
@@ -71,4 +72,34 @@ export async function createRawContainer(options: Parameters<Docker["createConta
   return Object.assign(container, {
     [Symbol.asyncDispose]: () => container.remove({ force: true, v: true }).catch(unlessEngineLost),
   });
+}
+
+export interface EngineHostFile extends AsyncDisposable {
+  // Where the file is on the engine's host, as the engine reports its volume's mountpoint.
+  path: string;
+  content: string;
+}
+
+// A file on the engine's host, which may be another machine or a VM, that only this run wrote: in a volume of the
+// run's own, written by a container of `image` (its `sh`), found where the engine says it keeps that volume.
+export async function fileOnEngineHost(image: string, content: string): Promise<EngineHostFile> {
+  const docker = await dockerApi();
+  const name = nameForRun(`labs-host-file-${randomBytes(3).toString("hex")}`);
+  const volume = await docker.createVolume({ Name: name, Labels: runLabels() });
+  const removed = () => docker.getVolume(name).remove().catch(unlessEngineLost);
+  try {
+    await using writer = await createRawContainer({
+      Image: image,
+      Entrypoint: ["sh", "-c", 'printf %s "$CONTENT" > /volume/file'],
+      Env: [`CONTENT=${content}`],
+      HostConfig: { Mounts: [{ Type: "volume", Source: name, Target: "/volume" }] },
+    });
+    await writer.start();
+    expect(await writer.wait(), `writing ${name}/file`).toMatchObject({ StatusCode: 0 });
+    const { Mountpoint } = (await volume.inspect()) as { Mountpoint: string };
+    return { path: posix.join(Mountpoint, "file"), content, [Symbol.asyncDispose]: removed };
+  } catch (error) {
+    await removed();
+    throw error;
+  }
 }
