@@ -7,7 +7,7 @@ import { Wait, type StartedTestContainer } from "testcontainers";
 import { request } from "undici";
 import { describe, expect, test } from "vitest";
 import { buildImage, disposableName, instructionsOf, labImage, numberedSteps } from "../helpers/lab/images.ts";
-import { watchBuild, type BuiltImage } from "../helpers/lab/images.ts";
+import { buildContainers, printedStepImages, watchBuild, type BuiltImage } from "../helpers/lab/images.ts";
 import { createRawContainer, LabContainer, labelInstruction, labMySql } from "../helpers/lab/containers.ts";
 import { nameForRun, runLabels, startForFile } from "../helpers/lab/containers.ts";
 import { labCompose } from "../helpers/lab/compose.ts";
@@ -157,13 +157,16 @@ describe("Section 3.1.2: the development flow", { timeout: 180_000 }, () => {
       expect(run.lines.slice(stepLine + 1)).toContain("ModuleNotFoundError: No module named 'flask'");
       expect(await statusOf(docker.getImage(ref).inspect())).toBe(404);
 
-      await expect.poll(() => docker.listContainers(listed)).toEqual([]);
-      const printed = run.lines.flatMap((line) => / ---> ([0-9a-f]{12})$/.exec(line)?.[1] ?? []);
-      const kept = await docker.listImages(listed);
+      const printed = printedStepImages(run.lines);
+      const kept = (await docker.listImages(listed)).map(({ Id }) => Id.replace("sha256:", ""));
       const dangling = await docker.listImages({ filters: JSON.stringify({ label, dangling: ["true"] }) });
-      expect(
-        kept.map(({ Id }) => Id.replace("sha256:", "").slice(0, 12)).filter((id) => !printed.includes(id)),
-      ).toEqual([]);
+      expect(kept.filter((id) => !printed.some((short) => id.startsWith(short)))).toEqual([]);
+      // The builder's step containers run on the build's step images, and the classic builder's carry its label.
+      const stepContainers = async () =>
+        (await buildContainers(docker)).filter(
+          ({ ImageID, Labels }) => kept.includes(ImageID) || Labels["labs.build"] === build["labs.build"],
+        );
+      await expect.poll(stepContainers).toEqual([]);
       await removeStepImages();
       expect(await docker.listImages(listed)).toEqual([]);
       await annotate(
