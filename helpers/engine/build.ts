@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { dockerApi } from "./client.ts";
+import { dockerApi, productOf, type Docker } from "./client.ts";
 import { followProgressWith } from "./progress.ts";
 
 // The classic builder colours a RUN's stderr as the CLI shows it (ESC[91m … ESC[0m); the lines keep the text only.
@@ -69,6 +69,49 @@ export function numberedSteps(lines: string[]): NumberedStep[] {
     const [, number, of, podmanNumber, podmanOf, instruction] = match;
     return [{ number: Number(number ?? podmanNumber), of: Number(of ?? podmanOf), instruction: instruction! }];
   });
+}
+
+// The image each step left, as the builder printed it: the classic builder's " ---> 6c5c5d1dbc54" (12 hex digits),
+// Buildah's (Podman's) "--> 7c5fb0629c2" (11 in Podman 4.3). A prefix of the image's id.
+const STEP_IMAGE = /^(?: ---> ([0-9a-f]{12})|--> ([0-9a-f]{11,64}))$/;
+
+export function printedStepImages(lines: string[]): string[] {
+  return lines.flatMap((line) => {
+    const [, classic, buildah] = STEP_IMAGE.exec(line) ?? [];
+    return classic ?? buildah ?? [];
+  });
+}
+
+export interface BuildContainer {
+  Id: string;
+  // Without "sha256:".
+  ImageID: string;
+  Labels: Record<string, string>;
+}
+
+// Every container a build may run its steps in. The classic builder's are the engine's own containers; Buildah's
+// (Podman's) working containers are not among those the Docker API lists: only Podman's own API does, with
+// `external` (state "storage", no labels).
+export async function buildContainers(docker: Docker): Promise<BuildContainer[]> {
+  const bare = ({ Id, ImageID, Labels }: { Id: string; ImageID: string; Labels?: Record<string, string> | null }) => ({
+    Id,
+    ImageID: ImageID.replace(/^sha256:/, ""),
+    Labels: Labels ?? {},
+  });
+  const engines = (await docker.listContainers({ all: true })).map(bare);
+  if (productOf(await docker.version()) !== "Podman") return engines;
+  const buildah = await new Promise<BuildContainer[]>((resolve, reject) =>
+    docker.modem.dial(
+      {
+        path: "/v4.0.0/libpod/containers/json?",
+        method: "GET",
+        options: { all: true, external: true },
+        statusCodes: { 200: true, 500: "server error" },
+      },
+      (error: unknown, listed: unknown) => (error ? reject(error as Error) : resolve(listed as BuildContainer[])),
+    ),
+  );
+  return [...engines, ...buildah.map(bare).filter(({ Id }) => !engines.some((known) => known.Id === Id))];
 }
 
 // A Dockerfile's instructions as a builder numbers them: comments and blank lines dropped, continued lines joined.

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { DockerComposeEnvironment } from "testcontainers";
 import { dockerCli } from "../engine/cli.ts";
-import { dockerApi, endpointOf } from "../engine/client.ts";
+import { dockerApi, endpointOf, productOf } from "../engine/client.ts";
 import { composePlugin } from "../engine/compose.ts";
 import { publishAddress } from "../run/containers.ts";
 import { nameForRun, runLabels } from "./containers.ts";
@@ -79,6 +79,39 @@ export async function labCompose(file: string, variables: Record<string, string>
   }
 }
 
+export interface EngineEvent {
+  Action: string;
+  Actor: { Attributes: Record<string, string> };
+  // Podman's compat events: a health_status event's status.
+  HealthStatus?: string;
+}
+
+/**
+ * Start and health events as "<service> start" and "<service> health_status: <status>", a status only where it
+ * changed, as Docker reports them. Podman's compat events differ: the action is a bare "health_status" with the status
+ * in HealthStatus, there is one for every check (containers/podman#24003), and before 4.7 it names the status the
+ * container had before that check (containers/podman#19237, fixed by #19245): there a check's result is the status the
+ * next check's event names, and the last check's is not known yet.
+ */
+export function startsAndHealth(events: EngineEvent[], healthLags: boolean): string[] {
+  const serviceOf = (event: EngineEvent) => event.Actor.Attributes["com.docker.compose.service"];
+  const last = new Map<string | undefined, string>();
+  return events.flatMap((event, index) => {
+    const service = serviceOf(event);
+    if (event.Action !== "health_status") {
+      if (event.Action === "start") last.set(service, "starting");
+      return [`${service} ${event.Action}`];
+    }
+    const next = events
+      .slice(index + 1)
+      .find((later) => later.Action === "health_status" && serviceOf(later) === service);
+    const status = healthLags ? next?.HealthStatus : event.HealthStatus;
+    if (status === undefined || status === last.get(service)) return [];
+    last.set(service, status);
+    return [`${service} health_status: ${status}`];
+  });
+}
+
 // Followed live, not asked for afterwards with `since`: the engine keeps only its last 256 events, and a
 // healthcheck alone makes three a second.
 async function followStarts(project: string): Promise<{ seen: string[] } & AsyncDisposable> {
@@ -87,16 +120,22 @@ async function followStarts(project: string): Promise<{ seen: string[] } & Async
     event: ["start", "health_status"],
     label: [`com.docker.compose.project=${project}`],
   };
-  const stream = (await (await dockerApi()).getEvents({ filters })) as NodeJS.ReadableStream & { destroy(): void };
-  const seen: string[] = [];
+  const docker = await dockerApi();
+  const version = await docker.version();
+  const [major = 0, minor = 0] = version.Version.split(".").map(Number);
+  const healthLags = productOf(version) === "Podman" && (major < 4 || (major === 4 && minor < 7));
+  const stream = (await docker.getEvents({ filters })) as NodeJS.ReadableStream & { destroy(): void };
+  const events: EngineEvent[] = [];
   let pending = "";
   stream.on("data", (chunk: Buffer) => {
     const lines = (pending + chunk.toString()).split("\n");
     pending = lines.pop()!;
-    for (const line of lines.filter(Boolean)) {
-      const { Action, Actor } = JSON.parse(line) as { Action: string; Actor: { Attributes: Record<string, string> } };
-      seen.push(`${Actor.Attributes["com.docker.compose.service"]} ${Action}`);
-    }
+    for (const line of lines.filter(Boolean)) events.push(JSON.parse(line) as EngineEvent);
   });
-  return { seen, [Symbol.asyncDispose]: async () => stream.destroy() };
+  return {
+    get seen() {
+      return startsAndHealth(events, healthLags);
+    },
+    [Symbol.asyncDispose]: async () => stream.destroy(),
+  };
 }

@@ -16,7 +16,7 @@ import { followProgress } from "../engine/progress.ts";
 import { addNetwork, cgroupPids, DOCKER28_DIR, ensureDocker28, freeNetwork, PIDS_TREE } from "./machine.ts";
 import { removeCgroups, removeNetwork, unmountUnder } from "./machine.ts";
 import { ensurePodman, podmanPidfile, podmanSocket, preparePodman, removePodmanContainers } from "./podman.ts";
-import { removePodmanLeftovers } from "./podman.ts";
+import { healthchecksPidfile, removePodmanLeftovers } from "./podman.ts";
 import { addRemoteHost, removeRemoteHost } from "./remote.ts";
 import { ensureRootlessUser, giveToUser, rootlessCommand } from "./rootless.ts";
 
@@ -209,7 +209,7 @@ async function startPodman(
   writeFileSync(`${p.run}/env.json`, JSON.stringify(clientEnv));
   let service: ReturnType<typeof spawn> | undefined;
   try {
-    const { command, env } = await preparePodman(p, pool);
+    const { command, healthchecks, env } = await preparePodman(p, pool);
     const launch = async () => {
       const log = openSync(`${p.run}/podman.log`, "a");
       const joinCgroup = ['echo $$ > "$0" && exec "$@"', `${PIDS_TREE}/${p.cgroup}/daemon/cgroup.procs`];
@@ -231,6 +231,20 @@ async function startPodman(
       return child;
     };
     service = await launch();
+    const timersLog = openSync(`${p.run}/healthchecks.log`, "a");
+    mkdirSync(`${PIDS_TREE}/${p.cgroup}/healthchecks`, { recursive: true });
+    const [program, ...args] = healthchecks([
+      'echo $$ > "$0" && exec "$@"',
+      `${PIDS_TREE}/${p.cgroup}/healthchecks/cgroup.procs`,
+    ]);
+    const timers = spawn(program!, args, {
+      detached: true,
+      stdio: ["ignore", timersLog, timersLog],
+      env: { ...process.env, ...env },
+    });
+    timers.unref();
+    closeSync(timersLog);
+    writeFileSync(healthchecksPidfile(p), String(timers.pid));
     if (!o.quiet) console.error(`${o.name}: ${version} answers on ${clientEnv.DOCKER_HOST} after ${seconds(started)}`);
     const stop = () => stopPrivateEngine(o.name, o.quiet);
     const interrupt = async (downFor: number | (() => Promise<unknown>), signal: NodeJS.Signals = "SIGTERM") => {
@@ -261,7 +275,10 @@ async function startPodman(
 export async function stopPrivateEngine(name: string, quiet = false): Promise<void> {
   const p = layout(name);
   const started = performance.now();
-  // A Podman's containers outlive its service: they go first, through its API, while netavark can still undo them.
+  // A Podman's containers outlive its service: they go first, through its API, while netavark can still undo them,
+  // and with no healthcheck starting among them.
+  const timers = existsSync(healthchecksPidfile(p)) ? Number(readFileSync(healthchecksPidfile(p), "utf8")) : 0;
+  if (timers && cgroupPids(p.cgroup).includes(timers)) process.kill(timers, "SIGTERM");
   await removePodmanContainers(p);
   const pidfile = [`${p.run}/docker.pid`, podmanPidfile(p)].find((file) => existsSync(file));
   const pid = Number(pidfile && readFileSync(pidfile, "utf8"));

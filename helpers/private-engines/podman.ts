@@ -43,6 +43,8 @@ export const podmanSocket = (p: PodmanLayout) => `${p.run}/podman.sock`;
 const record = (p: PodmanLayout) => `${p.run}/podman.json`;
 const namespacePid = (p: PodmanLayout) => `${p.run}/namespace.pid`;
 export const podmanPidfile = (p: PodmanLayout) => `${p.run}/podman.pid`;
+export const healthchecksPidfile = (p: PodmanLayout) => `${p.run}/healthchecks.pid`;
+const HEALTHCHECKS = fileURLToPath(new URL("./healthchecks.ts", import.meta.url));
 const placeFor = (p: PodmanLayout, place: string) => `${p.dataRoot}/fixed${place}`;
 
 // Debian 12's podman, the network stack its containers.conf names, DNS for user networks, and the runtime the clamp
@@ -168,17 +170,26 @@ export async function preparePodman(p: PodmanLayout, pool: string) {
   for (const dir of madeDirs) mkdirSync(dir, { recursive: true });
   writeConfig(p, pool);
   await startNamespace(p);
+  const podman = [PODMAN, "--root", p.dataRoot, "--runroot", `${p.run}/storage`, "--storage-driver", "overlay"];
+  const inEngine = (joinCgroup: string[]) => [
+    "nsenter",
+    `--mount=/proc/${readFileSync(namespacePid(p), "utf8").trim()}/ns/mnt`,
+    "--",
+    "sh",
+    "-c",
+    ...joinCgroup,
+  ];
   return {
     command: (joinCgroup: string[]) => [
-      "nsenter",
-      `--mount=/proc/${readFileSync(namespacePid(p), "utf8").trim()}/ns/mnt`,
-      "--",
-      "sh",
-      "-c",
-      ...joinCgroup,
-      PODMAN,
-      ...["--root", p.dataRoot, "--runroot", `${p.run}/storage`, "--storage-driver", "overlay"],
+      ...inEngine(joinCgroup),
+      ...podman,
       ...["system", "service", "--time=0", `unix://${podmanSocket(p)}`],
+    ],
+    // What systemd's healthcheck timers would run (healthchecks.ts).
+    healthchecks: (joinCgroup: string[]) => [
+      ...inEngine(joinCgroup),
+      ...[process.execPath, "--no-warnings", HEALTHCHECKS, podmanSocket(p)],
+      ...podman,
     ],
     env: {
       CONTAINERS_CONF: `${p.run}/containers.conf`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { instructionsOf, numberedSteps } from "../../helpers/engine/build.ts";
+import { instructionsOf, numberedSteps, printedStepImages } from "../../helpers/engine/build.ts";
 
 describe("a build's numbered steps", () => {
   it("reads the classic builder's steps and leaves its other lines", () => {
@@ -32,5 +32,23 @@ describe("a build's numbered steps", () => {
       "RUN apt-get update  && apt-get install -y curl",
       'CMD ["app"]',
     ]);
+  });
+
+  it("reads the step images each builder printed, and not the step containers", () => {
+    const classic = [
+      " ---> 6c5c5d1dbc54",
+      "Step 2/3 : WORKDIR /app",
+      " ---> Running in 9b8195b8cc4e",
+      " ---> ba11e1ec42cd",
+    ];
+    expect(printedStepImages(classic)).toEqual(["6c5c5d1dbc54", "ba11e1ec42cd"]);
+    // Podman 4.3.1's Buildah, as it printed the failing build of Section 3.1.2.
+    const buildah = [
+      "STEP 2/6: LABEL labs.build=abc123",
+      "--> 7c5fb0629c2",
+      "STEP 3/6: WORKDIR /app",
+      "--> ba11e1ec42c",
+    ];
+    expect(printedStepImages(buildah)).toEqual(["7c5fb0629c2", "ba11e1ec42c"]);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { nameOnEngine } from "../../helpers/catalogue/resolve.ts";
 import { productOf } from "../../helpers/engine/client.ts";
 import { describeEngine, engineTitle, type Engine } from "../../helpers/engine/facts.ts";
+import { timerFor } from "../../helpers/private-engines/healthchecks.ts";
 import { withSettings } from "../../helpers/private-engines/podman.ts";
 import { clampRlimits, hardLimits, mayRaiseLimits } from "../../helpers/private-engines/rlimits.ts";
 
@@ -123,5 +124,28 @@ describe("Podman as the engine", () => {
     expect(nameOnEngine("docker.io/labs-stand-in/debian:bullseye", loaded)).toBe(
       "docker.io/labs-stand-in/debian:bullseye",
     );
+  });
+});
+
+describe("the private Podman's healthcheck timers", () => {
+  it("checks at the container's start, then every interval it names", () => {
+    const started = Date.parse("2026-12-03T08:56:49Z");
+    expect(timerFor({ Test: ["CMD", "mysqladmin", "ping"], Interval: 1_000_000_000 }, started)).toEqual({
+      interval: 1000,
+      due: started,
+      running: false,
+    });
+  });
+
+  it("takes Podman's default interval of 30 s where the healthcheck names none", () => {
+    expect(timerFor({ Test: ["CMD-SHELL", "true"] }, 0)?.interval).toBe(30_000);
+  });
+
+  it("keeps no timer for a container without a healthcheck, or with it disabled", () => {
+    expect([timerFor(undefined, 0), timerFor({ Test: ["NONE"] }, 0), timerFor({ Test: [] }, 0)]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });
