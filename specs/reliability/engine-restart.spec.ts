@@ -1,12 +1,14 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { imagesOfSpecFiles } from "../../helpers/catalogue/selection.ts";
 import { dockerApi } from "../../helpers/engine/client.ts";
 import { RUN_LINE } from "../../helpers/run/identity.ts";
 import { engineLeftovers, guardianPid, startChild, vitestCommand } from "../../helpers/child-runs/child.ts";
 import { copyImages, startPrivateEngine, type PrivateEngine } from "../../helpers/private-engines/engine.ts";
 
 const LABS = ["specs/lab-3-2-2-containers.spec.ts", "specs/lab-3-3-nginx.spec.ts"];
-const IMAGES = ["labs-stand-in/debian:bullseye", "labs-stand-in/python:3.9", "labs-stand-in/nginx:1.18"];
+// The stand-ins those labs name, as the run's own setup finds them: a list written here went stale when a lab got an image.
+const IMAGES = imagesOfSpecFiles(LABS).map(({ standIn }) => standIn);
 const GUARDIAN_GIVES_UP_MS = 5_000;
 
 // Runs the labs on the spec's own engine and takes that engine away once the first step has passed, for `downForMs`
