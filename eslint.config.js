@@ -1,6 +1,21 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+// The layers of helpers/, lowest first: a folder imports only from folders of lower layers (or its own). The lab
+// specs stand on helpers/lab alone; scripts, bench and the suite's own specs (unit, reliability) may use any layer.
+const LAYERS = [
+  ["util"], // lines, polling, timing, signals, pools: no knowledge of engines or labs
+  ["catalogue"], // the official images, their stand-ins and references: data
+  ["registry"], // a registry's HTTP API and the container that serves one
+  ["engine"], // the one engine client, its facts, endpoints, transfers, builds, compose, the docker CLI
+  ["stand-ins"], // building the stand-ins from their recipes in images/
+  ["run"], // one run: identity, labels, ownership, audit, guardian, its registry, its images
+  ["lab"], // what lab specs import
+  ["vitest"], // global setup, per-file setup, reporters and the run model they write
+  ["child-runs", "private-engines", "registry-mirror"], // tooling: runs of the suite, engines of its own, the mirror
+];
+const relativeTo = (folders) => `^\\.{1,2}/(\\.\\./)*(helpers/)?(${folders.join("|")})/`;
+
 export default tseslint.config(
   { ignores: ["node_modules/", "reports/"] },
   js.configs.recommended,
@@ -13,25 +28,52 @@ export default tseslint.config(
       "no-empty-pattern": ["error", { allowObjectPatternsAsParameters: true }],
     },
   },
-  {
-    // The lab-facing API (helpers/lab) is built on the run's harness, never the other way round. lab-setup.ts is the
-    // exception by design: vitest loads it into each lab file's worker, where it reads what that file's labs used.
-    files: ["helpers/{engine,run,catalogue,vitest,child-runs,util,registry-mirror}/**/*.ts"],
-    ignores: ["helpers/vitest/lab-setup.ts"],
+  ...LAYERS.slice(0, -1).map((folders, index) => ({
+    files: folders.map((folder) => `helpers/${folder}/**/*.ts`),
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["**/lab/*"], message: "the harness must not import the lab-facing API" }] },
+        {
+          patterns: [
+            {
+              regex: relativeTo(LAYERS.slice(index + 1).flat()),
+              message: `helpers/${folders.join(", helpers/")} must not import a layer above it (see eslint.config.js)`,
+            },
+            {
+              regex: "^\\.{1,2}/(\\.\\./)*(scripts|bench|specs)/",
+              message: "helpers/ never imports scripts, bench or specs",
+            },
+          ],
+        },
+      ],
+    },
+  })),
+  {
+    files: ["helpers/{child-runs,private-engines,registry-mirror}/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "^\\.{1,2}/(\\.\\./)*(scripts|bench|specs)/",
+              message: "helpers/ never imports scripts, bench or specs",
+            },
+          ],
+        },
       ],
     },
   },
   {
-    // The registry module sits below the engine client, which asks registries through it: it uses only utilities.
-    files: ["helpers/registry/**/*.ts"],
+    files: ["specs/*.spec.ts"],
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: [{ regex: "^\\.\\./(?!util/)", message: "helpers/registry imports only helpers/util" }] },
+        {
+          patterns: [
+            { regex: "^\\.\\./(?!helpers/lab/)", message: "a lab spec imports only the lab-facing API, helpers/lab" },
+          ],
+        },
       ],
     },
   },

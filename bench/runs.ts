@@ -2,7 +2,7 @@
 // timed) and the bash baseline. Each is timed from launch to exit, the way a person at a terminal waits for it.
 import { startChild } from "../helpers/child-runs/child.ts";
 import { runLabs, type LabsRun } from "../helpers/child-runs/run-labs.ts";
-import type { SpecFile } from "../helpers/child-runs/results.ts";
+import type { SpecFile } from "../helpers/vitest/run-results.ts";
 import { RUN_LINE } from "../helpers/run/identity.ts";
 import { EngineWatch, type Seen } from "./engine-watch.ts";
 import { ProcessTreeSampler } from "./process-tree.ts";

@@ -5,7 +5,7 @@
 // `node scripts/check-report.ts [reports/<run>]` (default: the folder reports/latest.txt names).
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { counts, exitCauses, readRunResult, RESULTS_IN_REPORT, unverified } from "../helpers/child-runs/results.ts";
+import { counts, exitCauses, readRunResult, RESULTS_IN_REPORT, unverified } from "../helpers/vitest/run-results.ts";
 import { LATEST, rowStart } from "../helpers/vitest/lab-report.ts";
 
 const EVIDENCE = [

@@ -16,8 +16,8 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { COMPOSE_PLUGIN_DIR } from "../helpers/engine/compose.ts";
-import { unpackFromSid } from "../helpers/private-engines/machine.ts";
+import { COMPOSE_PLUGIN_DIR } from "../helpers/engine/compose-cli.ts";
+import { unpackFromSid } from "../helpers/private-engines/host-setup.ts";
 
 const PLUGIN = join(COMPOSE_PLUGIN_DIR, "docker-compose");
 const MARKER = join(COMPOSE_PLUGIN_DIR, "VERSION"); // written last: a half-finished copy is redone, not trusted

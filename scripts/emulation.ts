@@ -23,7 +23,7 @@ import {
   startPrivateEngine,
   type EngineOptions,
   type PrivateEngine,
-} from "../helpers/private-engines/engine.ts";
+} from "../helpers/private-engines/lifecycle.ts";
 
 const PREFIX = "emulation";
 const LAB = "lab-3-1-mysql";

@@ -10,11 +10,11 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { CATALOGUE } from "../helpers/catalogue/entries.ts";
-import { readRunResult } from "../helpers/child-runs/results.ts";
+import { readRunResult } from "../helpers/vitest/run-results.ts";
 import { LABS_REPORTER, runLabs } from "../helpers/child-runs/run-labs.ts";
 import { dockerApi, endpointOf } from "../helpers/engine/client.ts";
-import { copyImages, startPrivateEngine } from "../helpers/private-engines/engine.ts";
-import type { EngineOptions } from "../helpers/private-engines/engine.ts";
+import { copyImages, startPrivateEngine } from "../helpers/private-engines/lifecycle.ts";
+import type { EngineOptions } from "../helpers/private-engines/lifecycle.ts";
 import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
 import { since } from "../helpers/util/time.ts";
 import { engineName, stopOrphanedEngines } from "../helpers/private-engines/orphans.ts";

@@ -14,7 +14,7 @@ import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
 import { since } from "../helpers/util/time.ts";
 import { coverage, coverageProblems, coverageTable, coverageText } from "./mutants/coverage.ts";
 import { DeclarationError, declaredMutants, declaredUnbreakables, ROOT, type Mutant } from "./mutants/declarations.ts";
-import { buildMutant, mutantRef, removeMutantImages } from "./mutants/images.ts";
+import { buildMutant, mutantRef, removeMutantImages } from "./mutants/broken-images.ts";
 import { filesOf, onlySteps, stepsOfMutants, stepsOfUnbreakables } from "./mutants/declared-steps.ts";
 import { expectedSeconds, matrix, verdictOf, whyNotGreen, type Verdict } from "./mutants/verdicts.ts";
 

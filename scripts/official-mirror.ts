@@ -6,10 +6,10 @@ import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { npmCommand, startChild } from "../helpers/child-runs/child.ts";
-import { readRunResult, RESULTS_IN_REPORT, type RunResult } from "../helpers/child-runs/results.ts";
+import { readRunResult, RESULTS_IN_REPORT, type RunResult } from "../helpers/vitest/run-results.ts";
 import { imagesOfSpecFiles } from "../helpers/catalogue/selection.ts";
 import { RUN_LINE } from "../helpers/run/identity.ts";
-import { startOfficialMirror, type OfficialMirror } from "../helpers/registry-mirror/official-mirror.ts";
+import { startOfficialMirror, type OfficialMirror } from "../helpers/registry-mirror/mirror-engine.ts";
 import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
 import { since } from "../helpers/util/time.ts";
 

@@ -1,4 +1,4 @@
-// The private engines' command line (helpers/private-engines/engine.ts is the library):
+// The private engines' command line (helpers/private-engines/lifecycle.ts is the library):
 // node scripts/private-engine.ts install
 // node scripts/private-engine.ts start --name X --engine docker20|docker28|podman4 [--containerd-store] [--min-api 1.44]
 //                                      [--remote | --rootless] [--registry-mirror URL]
@@ -12,8 +12,8 @@ import {
   privateEngineEnv,
   startPrivateEngine,
   stopPrivateEngine,
-} from "../helpers/private-engines/engine.ts";
-import { ensureDocker28 } from "../helpers/private-engines/machine.ts";
+} from "../helpers/private-engines/lifecycle.ts";
+import { ensureDocker28 } from "../helpers/private-engines/host-setup.ts";
 
 const [command = "", ...argv] = process.argv.slice(2);
 const { values: v, positionals } = parseArgs({

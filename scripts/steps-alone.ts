@@ -10,12 +10,12 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { basename, join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "../helpers/child-runs/child.ts";
-import { counts, type RunResult, type StepState } from "../helpers/child-runs/results.ts";
+import { counts, type RunResult, type StepState } from "../helpers/vitest/run-results.ts";
 import { lastLines, listSteps, problemsOfRun, runLabs, type LabsRun } from "../helpers/child-runs/run-labs.ts";
 import { inPool } from "../helpers/util/pool.ts";
 import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
 import { since } from "../helpers/util/time.ts";
-import { aloneTable, aloneVerdict, onlyStep, type Alone, type Listed } from "./steps-alone/verdicts.ts";
+import { aloneTable, aloneVerdict, onlyStep, type Alone, type Listed } from "./steps-alone/judge.ts";
 
 const USAGE = "node scripts/steps-alone.ts [--at-once N] [--seed N] [--only alone|shuffled] [filter ...]";
 const REPORT = join(ROOT, "reports", "steps-alone.md");

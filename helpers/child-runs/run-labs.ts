@@ -4,11 +4,11 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { ROOT, startChild, vitestCommand, vitestListCommand, type ChildRun } from "./child.ts";
-import { RESULTS_FILE_VARIABLE } from "./reporter.ts";
-import { exitCauses, readRunResult, unverified, type RunResult, type Step } from "./results.ts";
+import { RESULTS_FILE_VARIABLE } from "../vitest/results-reporter.ts";
+import { exitCauses, readRunResult, unverified, type RunResult, type Step } from "../vitest/run-results.ts";
 
 export const LABS_REPORTER = "./helpers/vitest/labs-reporter.ts";
-const RESULTS_REPORTER = "./helpers/child-runs/reporter.ts";
+const RESULTS_REPORTER = "./helpers/vitest/results-reporter.ts";
 const NO_RESULT: RunResult = { outcome: "failed", files: [], steps: [], errors: [] };
 type Listed = Pick<Step, "file" | "fullName">;
 

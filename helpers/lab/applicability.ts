@@ -2,7 +2,7 @@ import type { TestContext } from "vitest";
 import type { ResolvedImage } from "../catalogue/plan.ts";
 
 // The only three ways a step is "not applicable": a fact the image, the engine or the runner reports, named with the
-// upstream reason in one line, as the rule NOT_APPLICABLE in helpers/child-runs/results.ts reads it.
+// upstream reason in one line, as the rule NOT_APPLICABLE in helpers/vitest/run-results.ts reads it.
 export function notApplicableWithout(skip: TestContext["skip"], image: ResolvedImage, feature: string, reason: string) {
   if (image.lacks.includes(feature)) {
     skip(`not applicable: image label labs.stand-in.lacks=${feature} (${image.ref}); ${reason}`);

@@ -4,8 +4,8 @@ import { basename, dirname, join } from "node:path";
 import { DockerComposeEnvironment } from "testcontainers";
 import { dockerCli } from "../engine/cli.ts";
 import { dockerApi, endpointOf, productOf } from "../engine/client.ts";
-import { composePlugin } from "../engine/compose.ts";
-import { publishAddress } from "../run/containers.ts";
+import { composePlugin } from "../engine/compose-cli.ts";
+import { publishAddress } from "../run/for-this-run.ts";
 import { nameForRun, runLabels } from "./containers.ts";
 
 export interface ComposeService {

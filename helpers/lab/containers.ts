@@ -5,7 +5,7 @@ import { GenericContainer, Wait } from "testcontainers";
 import { expect, inject } from "vitest";
 import { dockerApi, type Docker } from "../engine/client.ts";
 import { unlessEngineLost } from "../engine/lost.ts";
-import { forThisRun, LOOPBACK } from "../run/containers.ts";
+import { forThisRun, LOOPBACK } from "../run/for-this-run.ts";
 import { labelsFor, RUN_LABEL, SPEC_LABEL } from "../run/identity.ts";
 
 export { LOOPBACK };

@@ -1,4 +1,4 @@
-import { assertFree } from "../run/ports.ts";
+import { assertFree } from "../run/book-ports.ts";
 
 export type Publish = number | { container: number; host: number };
 

@@ -1,7 +1,7 @@
 import { expect, inject } from "vitest";
 import type { Credentials } from "../engine/transfer.ts";
 import { RegistryApi } from "../registry/api.ts";
-import type { RunRegistry } from "../run/registry.ts";
+import type { RunRegistry } from "../run/run-registry.ts";
 import { labImage } from "./images.ts";
 
 // The run's one registry (registry:2 with basic auth, fresh passwords), started by the global setup: a base layer

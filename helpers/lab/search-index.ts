@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import { STAND_IN_LABELS } from "../catalogue/entries.ts";
 import { MANIFEST_TYPES } from "../registry/api.ts";
-import { alsoOnEngineLoopback, publishedPort } from "../run/containers.ts";
+import { alsoOnEngineLoopback, publishedPort } from "../run/for-this-run.ts";
 import { LabContainer, LOOPBACK } from "./containers.ts";
 import { labImage } from "./images.ts";
 import { runRegistry } from "./registry.ts";

@@ -1,7 +1,7 @@
 // Private engines are named `<prefix>-<owner pid>-…`: an engine whose owner was killed (SIGKILL, a lost terminal)
 // is still up, and only its name says whose it was. Another live run's engines are never touched.
 import { isAlive } from "../util/processes.ts";
-import { privateEngineNames, stopPrivateEngine } from "./engine.ts";
+import { privateEngineNames, stopPrivateEngine } from "./lifecycle.ts";
 
 export const engineName = (prefix: string, what: string) => `${prefix}-${process.pid}-${what}`;
 

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dockerApiAt, engineAnswers } from "../engine/hosts.ts";
-import { cgroupPids, CGROUP_TREES, PIDS_TREE, RUNC } from "./machine.ts";
+import { cgroupPids, CGROUP_TREES, PIDS_TREE, RUNC } from "./host-setup.ts";
 
 export const PODMAN = "/usr/bin/podman";
 // The distribution's defaults: with CONTAINERS_CONF set, Podman reads no other containers.conf, so the engine's own

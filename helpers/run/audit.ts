@@ -1,6 +1,6 @@
 import type { Docker } from "../engine/client.ts";
 import { eachLine } from "../util/lines.ts";
-import { LOOPBACK, publishAddress } from "./containers.ts";
+import { LOOPBACK, publishAddress } from "./for-this-run.ts";
 import { RUN_LABEL } from "./identity.ts";
 import { removeRunResources } from "./ownership.ts";
 

@@ -12,7 +12,7 @@ import {
   type TestRunEndReason,
   type Vitest,
 } from "vitest/node";
-import { counts, fileResultOf, firstLine, RESULTS_IN_REPORT, runResultOf } from "../child-runs/results.ts";
+import { counts, fileResultOf, firstLine, RESULTS_IN_REPORT, runResultOf } from "../vitest/run-results.ts";
 import { describeEngine } from "../engine/facts.ts";
 import { consoleBlock, LATEST, markdown } from "./lab-report.ts";
 

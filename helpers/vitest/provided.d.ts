@@ -1,6 +1,6 @@
 import type { ResolvedImage } from "../catalogue/plan.ts";
 import type { Engine, Runner } from "../engine/facts.ts";
-import type { RunRegistry } from "../run/registry.ts";
+import type { RunRegistry } from "../run/run-registry.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -1,7 +1,7 @@
 // The mysql stand-in for linux/arm64, from the very recipes of the amd64 one (images/debian, images/mysql), built on
 // a private engine: debootstrap's second stage and every RUN step execute under QEMU, which takes minutes. Private
 // engines are thrown away after each run, so the result is kept as a `docker save` archive outside any engine and
-// loaded next time; as in images/build.ts, an image is up to date when its recipe-hash label matches.
+// loaded next time; as in helpers/stand-ins/build.ts, an image is up to date when its recipe-hash label matches.
 import { createReadStream, createWriteStream, existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -10,9 +10,9 @@ import { catalogueEntry, STAND_IN_BASE, STAND_IN_LABELS } from "../../helpers/ca
 import { imageArchive } from "../../helpers/engine/archive.ts";
 import type { Docker } from "../../helpers/engine/client.ts";
 import { followProgress } from "../../helpers/engine/progress.ts";
-import { importedBaseId } from "../../images/base.ts";
-import { imageBuiltFrom } from "../../images/engine-build.ts";
-import { RECIPES, recipeHash } from "../../images/recipes.ts";
+import { importedBaseId } from "../../helpers/stand-ins/base.ts";
+import { imageBuiltFrom } from "../../helpers/stand-ins/recipe-build.ts";
+import { RECIPES, recipeHash } from "../../helpers/stand-ins/recipes.ts";
 
 export const ARM64 = "linux/arm64";
 export const CACHE = "/var/cache/container-labs/arm64-stand-ins.tar";

@@ -5,7 +5,7 @@
 import { basename } from "node:path";
 import { describeEngine, engineTitle } from "../../helpers/engine/facts.ts";
 import { problemsOfRun, type LabsRun } from "../../helpers/child-runs/run-labs.ts";
-import { counts } from "../../helpers/child-runs/results.ts";
+import { counts } from "../../helpers/vitest/run-results.ts";
 import { cell } from "../../helpers/util/markdown.ts";
 
 export interface EngineRun {

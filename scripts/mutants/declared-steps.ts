@@ -1,5 +1,5 @@
 import { join, relative } from "node:path";
-import type { Step } from "../../helpers/child-runs/results.ts";
+import type { Step } from "../../helpers/vitest/run-results.ts";
 import { DeclarationError, ROOT, UNBREAKABLE_FILE, type Mutant, type Unbreakable } from "./declarations.ts";
 import { stepsNamed } from "./verdicts.ts";
 

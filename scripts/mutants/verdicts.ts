@@ -1,5 +1,5 @@
 import { lastLines, type LabsRun } from "../../helpers/child-runs/run-labs.ts";
-import { exitCauses, firstLine, type RunResult, type Step } from "../../helpers/child-runs/results.ts";
+import { exitCauses, firstLine, type RunResult, type Step } from "../../helpers/vitest/run-results.ts";
 import { cell } from "../../helpers/util/markdown.ts";
 import type { Mutant } from "./declarations.ts";
 

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { npmCommand, startChild } from "../../helpers/child-runs/child.ts";
-import { startPrivateEngine } from "../../helpers/private-engines/engine.ts";
+import { startPrivateEngine } from "../../helpers/private-engines/lifecycle.ts";
 
 // What building a stand-in needs (debootstrap finds Debian's archive itself when apt's sources name none); a machine
 // without it fails this spec with the reason rather than skip it.

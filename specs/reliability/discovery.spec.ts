@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerApi } from "../../helpers/engine/client.ts";
 import { RUN_LINE } from "../../helpers/run/identity.ts";
 import { startChild, vitestCommand } from "../../helpers/child-runs/child.ts";
-import { copyImages, startPrivateEngine, type PrivateEngine } from "../../helpers/private-engines/engine.ts";
+import { copyImages, startPrivateEngine, type PrivateEngine } from "../../helpers/private-engines/lifecycle.ts";
 
 const NGINX_LAB = vitestCommand("--project", "labs", "specs/lab-3-3-nginx.spec.ts");
 

@@ -4,7 +4,7 @@ import { imagesOfSpecFiles } from "../../helpers/catalogue/selection.ts";
 import { dockerApi } from "../../helpers/engine/client.ts";
 import { RUN_LINE } from "../../helpers/run/identity.ts";
 import { engineLeftovers, guardianPid, startChild, vitestCommand } from "../../helpers/child-runs/child.ts";
-import { copyImages, startPrivateEngine, type PrivateEngine } from "../../helpers/private-engines/engine.ts";
+import { copyImages, startPrivateEngine, type PrivateEngine } from "../../helpers/private-engines/lifecycle.ts";
 
 const LABS = ["specs/lab-3-2-2-containers.spec.ts", "specs/lab-3-3-nginx.spec.ts"];
 // The stand-ins those labs name, as the run's own setup finds them: a list written here went stale when a lab got an image.

@@ -37,7 +37,7 @@ describe("Interrupting a run at any moment leaves nothing behind", { timeout: 18
     const docker = await dockerApi();
     const before = await docker.getImage("labs-stand-in/python:3.9").inspect();
     const scratchBefore = readdirSync(tmpdir()).filter((name) => name.startsWith("labs-rootfs-"));
-    const build = startChild(["images/build.ts", "--force", "python"]);
+    const build = startChild(["scripts/build-stand-ins.ts", "--force", "python"]);
     await build.waitFor(/\[python\] Step \d+\/\d+ : RUN/);
     await build.waitFor(/\[python\] .*Running in [0-9a-f]{12}/);
     const signalledAt = Date.now();

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dockerApi } from "../../helpers/engine/client.ts";
 import { dockerApiAt } from "../../helpers/engine/hosts.ts";
 import { startChild, vitestCommand } from "../../helpers/child-runs/child.ts";
-import { startOfficialMirror, type OfficialMirror } from "../../helpers/registry-mirror/official-mirror.ts";
+import { startOfficialMirror, type OfficialMirror } from "../../helpers/registry-mirror/mirror-engine.ts";
 
 const NGINX_LAB = vitestCommand("--project", "labs", "specs/lab-3-3-nginx.spec.ts");
 const FAILS_WITHIN_MS = 15_000;

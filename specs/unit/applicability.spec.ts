@@ -1,6 +1,6 @@
 import { describe, expect, it, type TestContext } from "vitest";
 import type { ResolvedImage } from "../../helpers/catalogue/plan.ts";
-import { NOT_APPLICABLE } from "../../helpers/child-runs/results.ts";
+import { NOT_APPLICABLE } from "../../helpers/vitest/run-results.ts";
 import { notApplicableOn, notApplicableOnRunner, notApplicableWithout } from "../../helpers/lab/applicability.ts";
 
 // What a step handed to vitest's skip, which ends the step, or nothing when the step goes on.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { instructionsOf, numberedSteps, printedStepImages } from "../../helpers/engine/build.ts";
+import { instructionsOf, numberedSteps, printedStepImages } from "../../helpers/engine/image-build.ts";
 
 describe("a build's numbered steps", () => {
   it("reads the classic builder's steps and leaves its other lines", () => {

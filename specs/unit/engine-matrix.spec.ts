@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Step } from "../../helpers/child-runs/results.ts";
+import type { Step } from "../../helpers/vitest/run-results.ts";
 import type { Engine } from "../../helpers/engine/facts.ts";
 import { matrixMarkdown, problemsOf, type EngineRun } from "../../scripts/engines/table.ts";
 

@@ -2,7 +2,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { LabsRun } from "../../helpers/child-runs/run-labs.ts";
-import type { Step } from "../../helpers/child-runs/results.ts";
+import type { Step } from "../../helpers/vitest/run-results.ts";
 import { coverage, coverageProblems } from "../../scripts/mutants/coverage.ts";
 import { declaredUnbreakables, ROOT, type Mutant, type Unbreakable } from "../../scripts/mutants/declarations.ts";
 import { onlySteps, stepsOfUnbreakables, type Listed } from "../../scripts/mutants/declared-steps.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { nameOnEngine } from "../../helpers/catalogue/resolve.ts";
+import { nameOnEngine } from "../../helpers/run/resolve-images.ts";
 import { productOf } from "../../helpers/engine/client.ts";
 import { describeEngine, engineTitle, type Engine } from "../../helpers/engine/facts.ts";
 import { timerFor } from "../../helpers/private-engines/healthchecks.ts";

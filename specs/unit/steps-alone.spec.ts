@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Step } from "../../helpers/child-runs/results.ts";
-import { aloneVerdict, onlyStep } from "../../scripts/steps-alone/verdicts.ts";
+import type { Step } from "../../helpers/vitest/run-results.ts";
+import { aloneVerdict, onlyStep } from "../../scripts/steps-alone/judge.ts";
 
 const LAB = "Lab 3-3: nginx web server";
 const FILE = "specs/lab-3-3-nginx.spec.ts";

@@ -3,7 +3,7 @@
 import { writeFile } from "node:fs/promises";
 import { relative } from "node:path";
 import type { Reporter, TestModule, Vitest } from "vitest/node";
-import { runResultOf, type SpecFile } from "./results.ts";
+import { runResultOf, type SpecFile } from "./run-results.ts";
 
 type FileTimes = NonNullable<SpecFile["times"]>;
 

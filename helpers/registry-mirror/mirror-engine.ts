@@ -6,7 +6,7 @@ import { catalogueEntry } from "../catalogue/entries.ts";
 import { parseReference } from "../catalogue/reference.ts";
 import { dockerApi, type Docker } from "../engine/client.ts";
 import { LOOPBACK } from "../engine/reach.ts";
-import { startPrivateEngine, type EngineKind } from "../private-engines/engine.ts";
+import { startPrivateEngine, type EngineKind } from "../private-engines/lifecycle.ts";
 import { engineName, stopOrphanedEngines } from "../private-engines/orphans.ts";
 import { startRegistry, type Registry } from "../registry/container.ts";
 import { labelsFor, newRunId } from "../run/identity.ts";

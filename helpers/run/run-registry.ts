@@ -7,9 +7,9 @@ import { unlessEngineLost } from "../engine/lost.ts";
 import { push, servedDigest, type Credentials } from "../engine/transfer.ts";
 import { RegistryApi } from "../registry/api.ts";
 import { startRegistry } from "../registry/container.ts";
-import { LOOPBACK, publishAddress } from "./containers.ts";
+import { LOOPBACK, publishAddress } from "./for-this-run.ts";
 import { labelsFor } from "./identity.ts";
-import { newSecret } from "./secrets.ts";
+import { newSecret } from "./new-secret.ts";
 
 // One user per lab step that pushes or pulls, so that one lab's login state never decides another lab's push.
 export const REGISTRY_USERS = ["pull", "login", "visits", "search"] as const;

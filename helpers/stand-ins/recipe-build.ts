@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Docker } from "../helpers/engine/client.ts";
-import { followProgressWith, type Progress } from "../helpers/engine/progress.ts";
+import type { Docker } from "../engine/client.ts";
+import { followProgressWith, type Progress } from "../engine/progress.ts";
 
 const TAIL_LINES = 40;
 const STEP_CONTAINER_GONE_MS = 10_000;

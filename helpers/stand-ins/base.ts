@@ -3,9 +3,9 @@ import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Docker } from "../helpers/engine/client.ts";
-import { followProgress } from "../helpers/engine/progress.ts";
-import { BuildFailed, removeIfUntagged } from "./engine-build.ts";
+import type { Docker } from "../engine/client.ts";
+import { followProgress } from "../engine/progress.ts";
+import { BuildFailed, removeIfUntagged } from "./recipe-build.ts";
 import { debianArchive } from "./debian-archive.ts";
 import { RECIPES } from "./recipes.ts";
 

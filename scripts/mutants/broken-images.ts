@@ -1,7 +1,7 @@
 import { relative } from "node:path";
 import type { Docker } from "../../helpers/engine/client.ts";
 import { pollUntil } from "../../helpers/util/poll.ts";
-import { imageBuiltFrom } from "../../images/engine-build.ts";
+import { imageBuiltFrom } from "../../helpers/stand-ins/recipe-build.ts";
 import { ROOT, type Mutant } from "./declarations.ts";
 
 // Every image a run of this script builds carries its run id, so that it removes exactly those and nobody else's.

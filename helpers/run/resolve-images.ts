@@ -1,9 +1,9 @@
 import type { Docker } from "../engine/client.ts";
 import { engineMessage } from "../engine/errors.ts";
 import { followProgress } from "../engine/progress.ts";
-import { labelsFor } from "../run/identity.ts";
-import { digestFor, registryHostOf, standInFacts, type Plan, type ResolvedImage } from "./plan.ts";
-import { normalizeReference, parseReference } from "./reference.ts";
+import { digestFor, registryHostOf, standInFacts, type Plan, type ResolvedImage } from "../catalogue/plan.ts";
+import { normalizeReference, parseReference } from "../catalogue/reference.ts";
+import { labelsFor } from "./identity.ts";
 
 export class SetupError extends Error {}
 

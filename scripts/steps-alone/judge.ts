@@ -1,7 +1,7 @@
 // What a step run by itself must show, and the table of every step's run. vitest's `-t` is a regular expression over
 // the full name "describe > title", so a title is escaped and anchored to select that one step and no other.
 import { lastLines, type LabsRun } from "../../helpers/child-runs/run-labs.ts";
-import { exitCauses, firstLine, type Step } from "../../helpers/child-runs/results.ts";
+import { exitCauses, firstLine, type Step } from "../../helpers/vitest/run-results.ts";
 import { cell } from "../../helpers/util/markdown.ts";
 
 export type Listed = Pick<Step, "file" | "fullName">;

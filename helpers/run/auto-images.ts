@@ -1,11 +1,9 @@
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { join } from "node:path";
+import { catalogueEntry, type StandIn } from "../catalogue/entries.ts";
+import type { Plan } from "../catalogue/plan.ts";
 import type { Docker } from "../engine/client.ts";
-import { catalogueEntry, type StandIn } from "./entries.ts";
-import type { Plan } from "./plan.ts";
 import { engineMessage } from "../engine/errors.ts";
-import { SetupError } from "./resolve.ts";
+import { buildStandIns } from "../stand-ins/build.ts";
+import { SetupError } from "./resolve-images.ts";
 
 const AVAILABILITY_MS = 10_000;
 
@@ -40,20 +38,18 @@ export async function officialAvailability(docker: Docker, entries: readonly Sta
 // LABS_IMAGES=auto on a machine with an engine and no registry: build the stand-ins it lacks, with the progress
 // lines `npm run images:build` prints, rather than stop. Where the build cannot run, its own one line says why.
 export async function buildMissingStandIns(docker: Docker, plans: Plan[]): Promise<void> {
-  const missing: string[] = [];
+  const missing = [];
   for (const plan of plans.filter(({ why }) => why === "stand-in")) {
-    if (!(await present(docker, plan.ref))) missing.push(catalogueEntry(plan.official).recipe);
+    if (!(await present(docker, plan.ref))) missing.push(catalogueEntry(plan.official));
   }
   if (missing.length === 0) return;
-  console.log(`images: building the stand-ins this run needs and lacks: ${missing.join(", ")}`);
-  const build = spawn(process.execPath, [join(import.meta.dirname, "..", "..", "images", "build.ts"), ...missing], {
-    stdio: ["ignore", "inherit", "pipe"],
+  const recipes = missing.map(({ recipe }) => recipe).join(", ");
+  console.log(`images: building the stand-ins this run needs and lacks: ${recipes}`);
+  await buildStandIns(docker, {
+    wanted: missing,
+    signal: new AbortController().signal,
+    say: (recipe, line) => console.log(`[${recipe}] ${line}`),
+  }).catch((error: Error) => {
+    throw new SetupError(`LABS_IMAGES=auto could not build the stand-ins ${recipes}: ${error.message.split("\n")[0]}`);
   });
-  let errors = "";
-  build.stderr.on("data", (chunk: Buffer) => (errors += chunk.toString()));
-  const [code] = (await once(build, "close")) as [number | null];
-  if (code !== 0) {
-    const reason = errors.trim().split("\n")[0] ?? `exit ${code}`;
-    throw new SetupError(`LABS_IMAGES=auto could not build the stand-ins ${missing.join(", ")}: ${reason}`);
-  }
 }

@@ -1,5 +1,5 @@
 import { createServer } from "node:net";
-import { LOOPBACK } from "./containers.ts";
+import { LOOPBACK } from "./for-this-run.ts";
 
 export async function assertFree(port: number, what: string): Promise<void> {
   const server = createServer();
