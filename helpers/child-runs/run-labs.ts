@@ -17,6 +17,7 @@ export interface LabsRequest {
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   reporters?: string[]; // for people: their output is in `output`, and passed through with `echo`
+  args?: string[]; // more of vitest's options
   echo?: boolean;
   onStart?: (child: ChildRun) => void;
 }
@@ -41,10 +42,11 @@ async function withTempFile<T>(work: (file: string) => Promise<T>): Promise<T> {
 
 // One run of the labs project. A run that ended before its reporters did (a setup that stopped, a signal) has no
 // steps; its last lines say why.
-export function runLabs({ files = [], env, signal, reporters = [], echo, onStart }: LabsRequest): Promise<LabsRun> {
+export function runLabs(request: LabsRequest): Promise<LabsRun> {
+  const { files = [], env, signal, reporters = [], args = [], echo, onStart } = request;
   return withTempFile(async (resultsFile) => {
-    const args = [...reporters, RESULTS_REPORTER].map((reporter) => `--reporter=${reporter}`);
-    const child = startChild(vitestCommand("--project", "labs", ...args, ...files), {
+    const options = [...reporters, RESULTS_REPORTER].map((reporter) => `--reporter=${reporter}`);
+    const child = startChild(vitestCommand("--project", "labs", ...options, ...args, ...files), {
       env: { ...env, [RESULTS_FILE_VARIABLE]: resultsFile },
       ownGroup: false,
       ...(signal && { signal }),
