@@ -29,13 +29,14 @@ interface EngineEvent {
   timeNano: number;
 }
 
-// cgroup v1's cpuacct.usage (ns) or v2's cpu.stat usage_usec, of the cgroup the container's first process is in.
-function cgroupOf(pid: number): string | undefined {
+// cgroup v1's cpuacct.usage (ns) or v2's cpu.stat usage_usec, of the cgroup the container's first process is in: one
+// named by the container's id, or none (a process that ended and whose pid went to another).
+function cgroupOf(id: string, pid: number): string | undefined {
   const lines = read(`/proc/${pid}/cgroup`).split("\n");
-  const v1 = lines.find((line) => /^\d+:[^:]*\bcpuacct\b[^:]*:/.test(line));
-  if (v1) return `/sys/fs/cgroup/${v1.split(":")[1]}${v1.split(":")[2]}/cpuacct.usage`;
-  const v2 = lines.find((line) => line.startsWith("0::"));
-  return v2 && `/sys/fs/cgroup${v2.slice(3)}/cpu.stat`;
+  const v1 = lines.find((line) => /^\d+:[^:]*\bcpuacct\b[^:]*:/.test(line))?.split(":");
+  const file = v1 ? `/sys/fs/cgroup/${v1[1]}${v1[2]}/cpuacct.usage` : lines.find((line) => line.startsWith("0::"));
+  if (!file?.includes(id)) return undefined;
+  return v1 ? file : `/sys/fs/cgroup${file.slice(3)}/cpu.stat`;
 }
 
 function cgroupCpuMs(file: string): number | undefined {
@@ -102,7 +103,7 @@ export class EngineWatch {
   private probe(container: Seen): void {
     const work = (async () => {
       const info = await (await dockerApi()).getContainer(container.id).inspect();
-      container.cgroup = cgroupOf(info.State.Pid);
+      container.cgroup = cgroupOf(container.id, info.State.Pid);
       const probe = probeFor({
         image: info.Config.Image,
         standInFor: info.Config.Labels?.["labs.stand-in.for"],
