@@ -51,8 +51,7 @@ export function figures(run: Timed & Partial<SuiteRun>, windowsMs: (lab: string)
   });
   const firstQueued = Math.min(...files.map(({ queuedAt }) => queuedAt));
   const heaps = new Map<number, number>();
-  for (const { workerId = 0, heapBytes = 0 } of files)
-    heaps.set(workerId, Math.max(heaps.get(workerId) ?? 0, heapBytes));
+  for (const { worker = 0, heapBytes = 0 } of files) heaps.set(worker, Math.max(heaps.get(worker) ?? 0, heapBytes));
   const containersMs = containers.reduce((sum, { cpuMs }) => sum + cpuMs, 0);
   const engine = Number.isNaN(usage.engineMs) ? 0 : usage.engineMs;
   return {

@@ -26,8 +26,8 @@ export default class ResultsReporter implements Reporter {
   onTestModuleQueued = (module: TestModule) => void this.timesOf(module);
   onTestModuleStart = (module: TestModule) => void (this.timesOf(module).startedAt ??= Date.now());
   onTestModuleEnd = (module: TestModule) => {
-    const { workerId, heap } = module.diagnostic();
-    Object.assign(this.timesOf(module), { endedAt: Date.now(), workerId, ...(heap && { heapBytes: heap }) });
+    const { concurrencyId: worker, heap } = module.diagnostic();
+    Object.assign(this.timesOf(module), { endedAt: Date.now(), worker, ...(heap && { heapBytes: heap }) });
   };
 
   onTestRunEnd: Reporter["onTestRunEnd"] = async (modules, errors, outcome) => {

@@ -47,8 +47,8 @@ export interface SpecFile {
   ran: boolean;
   failures: Failure[];
   // When the runner saw the file queued, started and ended (epoch ms): its imports and file fixtures included. Its
-  // worker, and that worker's V8 heap in use at the file's end (only under --logHeapUsage).
-  times?: { queuedAt: number; startedAt?: number; endedAt?: number; workerId?: number; heapBytes?: number };
+  // worker slot (one of maxWorkers), and that worker's V8 heap in use at the file's end (only under --logHeapUsage).
+  times?: { queuedAt: number; startedAt?: number; endedAt?: number; worker?: number; heapBytes?: number };
 }
 
 export interface RunResult {
