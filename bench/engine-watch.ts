@@ -104,14 +104,13 @@ export class EngineWatch {
     const work = (async () => {
       const info = await (await dockerApi()).getContainer(container.id).inspect();
       container.cgroup = cgroupOf(container.id, info.State.Pid);
-      const probe = probeFor({
-        image: info.Config.Image,
-        standInFor: info.Config.Labels?.["labs.stand-in.for"],
-        ports: info.NetworkSettings.Ports ?? {},
-      });
-      if (!probe) return void (container.readyAt = container.startedAt);
+      const answers = probeFor(info);
+      if (!answers) return void (container.readyAt = container.startedAt);
       const deadline = Date.now() + PROBE_LIMIT_MS;
-      container.readyAt = await firstAnswer(probe, () => container.destroyedAt !== undefined || Date.now() > deadline);
+      container.readyAt = await firstAnswer(
+        answers,
+        () => container.destroyedAt !== undefined || Date.now() > deadline,
+      );
     })().catch(() => {
       // removed before it could be inspected: a one-shot container, ready (and done) at its start
       container.readyAt ??= container.startedAt;

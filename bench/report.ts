@@ -38,65 +38,65 @@ const table = (head: string[], rows: (string | number)[][]) => [
   ...rows.map(row),
 ];
 
+type Measure = { floor: number; limit: number; measured: number };
+
+// Met when, in the median round, the measured value is within that round's limit.
 export function targets(rounds: Round[]): string[] {
-  const each = (pick: (round: Round) => number) => rounds.map(pick);
-  const per = (a: number[], b: number[]) => a.map((value, i) => value / b[i]!);
-  const verdict = (measured: number[], limit: number[]) => (median(measured) <= median(limit) ? "met" : "**MISSED**");
-  const [empty, critical] = [each((r) => r.empty.wallMs), each((r) => r.service.criticalMs)];
-  const floor = empty.map((ms, i) => ms + critical[i]!);
-  const [wall, baseline] = [each((r) => r.service.wallMs), each((r) => r.baseline.wallMs)];
-  const rows = [
+  const whole = rounds.flatMap(({ whole, idleBusyPerMs }) => (whole ? [{ ...whole, idleBusyPerMs }] : []));
+  const floor = ({ empty, service }: Round) => empty.wallMs + service.criticalMs;
+  const busyFloor = ({ busy }: RunFigures) => busy.machine / CORES;
+  const sec = (ms: number) => `${s(ms)} s`;
+  const all: [string, string, (value: number) => string, Measure[]][] = [
     [
-      `Service labs: launch → exit ≤ vitest's empty run + critical path + ${s(LIMIT.aboveFloorMs)} s`,
-      `${spread(floor)} s (${spread(empty)} + ${spread(critical)})`,
-      `${spread(floor.map((ms) => ms + LIMIT.aboveFloorMs))} s`,
-      `${spread(wall)} s`,
-      verdict(
-        wall,
-        floor.map((ms) => ms + LIMIT.aboveFloorMs),
-      ),
+      `Service labs: launch → exit ≤ vitest's empty run + critical path + ${sec(LIMIT.aboveFloorMs)}`,
+      "empty run + critical path",
+      sec,
+      rounds.map((r) => ({ floor: floor(r), limit: floor(r) + LIMIT.aboveFloorMs, measured: r.service.wallMs })),
     ],
     [
-      `Service labs ÷ the shell baseline (${spread(baseline)} s) ≤ ${LIMIT.ofBaseline}`,
-      spread(per(floor, baseline), x),
-      x(LIMIT.ofBaseline),
-      spread(per(wall, baseline), x),
-      verdict(per(wall, baseline), [LIMIT.ofBaseline]),
+      `Service labs ÷ bench/baseline.sh ≤ ${LIMIT.ofBaseline}`,
+      "(empty run + critical path) ÷ baseline",
+      x,
+      rounds.map((r) => ({
+        floor: floor(r) / r.baseline.wallMs,
+        limit: LIMIT.ofBaseline,
+        measured: r.service.wallMs / r.baseline.wallMs,
+      })),
+    ],
+    [
+      `Every lab: launch → exit ≤ ${LIMIT.ofBusyFloor} × busy core-s ÷ ${CORES} cores`,
+      "busy core-s ÷ cores",
+      sec,
+      whole.map((r) => ({ floor: busyFloor(r), limit: busyFloor(r) * LIMIT.ofBusyFloor, measured: r.wallMs })),
+    ],
+    [
+      `Every lab: the machine's busy core-s ≤ ${s(LIMIT.busyMs)}`,
+      "others' work, at the idle rate before the round",
+      s,
+      whole.map((r) => ({ floor: r.wallMs * r.idleBusyPerMs, limit: LIMIT.busyMs, measured: r.busy.machine })),
+    ],
+    [
+      `Runner peak memory ≤ ${mb(LIMIT.runnerKb)} MB`,
+      "vitest's empty run",
+      (kb) => `${mb(kb)} MB`,
+      rounds.map((r) => ({
+        floor: r.empty.peakKb,
+        limit: LIMIT.runnerKb,
+        measured: Math.max(r.service.peakKb, r.whole?.peakKb ?? 0),
+      })),
     ],
   ];
-  const whole = rounds.flatMap(({ whole, idleBusyPerMs }) => (whole ? [{ ...whole, idleBusyPerMs }] : []));
-  if (whole.length) {
-    const [busy, wholeWall] = [whole.map((r) => r.busy.machine), whole.map((r) => r.wallMs)];
-    const busyFloor = busy.map((ms) => ms / CORES);
-    rows.push(
-      [
-        `Every lab: launch → exit ≤ ${LIMIT.ofBusyFloor} × busy core-s ÷ ${CORES} cores`,
-        `${spread(busyFloor)} s`,
-        `${spread(busyFloor.map((ms) => ms * LIMIT.ofBusyFloor))} s`,
-        `${spread(wholeWall)} s`,
-        verdict(per(wholeWall, busyFloor), [LIMIT.ofBusyFloor]),
-      ],
-      [
-        `Every lab: the machine's busy core-s ≤ ${s(LIMIT.busyMs)}`,
-        `${spread(whole.map((r) => r.wallMs * r.idleBusyPerMs))} (others' work, at the rate before the round)`,
-        s(LIMIT.busyMs),
-        spread(busy),
-        verdict(busy, [LIMIT.busyMs]),
-      ],
-    );
-  }
-  const peak = Math.max(...rounds.flatMap(({ service, whole }) => [service.peakKb, whole?.peakKb ?? 0]));
-  rows.push([
-    "Runner peak memory (MB)",
-    `${spread(
-      each((r) => r.empty.peakKb),
-      mb,
-    )} (vitest's empty run)`,
-    mb(LIMIT.runnerKb),
-    `${mb(peak)} (the highest run)`,
-    verdict([peak], [LIMIT.runnerKb]),
-  ]);
-  return table(["Target", "Floor", "Target", "Measured", ""], rows);
+  const rows = all.flatMap(([name, floorIs, unit, each]) => {
+    if (each.length === 0) return [];
+    const of = (key: keyof Measure) =>
+      spread(
+        each.map((measure) => measure[key]),
+        unit,
+      );
+    const met = median(each.map(({ measured, limit }) => measured / limit)) <= 1;
+    return [[name, `${of("floor")} (${floorIs})`, of("limit"), of("measured"), met ? "met" : "**MISSED**"]];
+  });
+  return table(["Target", "Floor", "Limit", "Measured", ""], rows);
 }
 
 const KINDS = {
@@ -112,25 +112,16 @@ export function runs(rounds: Round[]): string[] {
     const runs = rounds.flatMap((round) => round[kind as keyof typeof KINDS] ?? []);
     const each = (pick: (run: RunFigures) => number, unit = s) => spread(runs.map(pick), unit);
     if (runs.length === 0) return [];
-    const heaps = runs[0]!.heapsKb.map(mb).join(" + ") || "–";
-    return [
-      [
-        name,
-        each((r) => r.wallMs),
-        each((r) => r.criticalMs),
-        each((r) => r.beforeFilesMs),
-        ...SHARES.map((share) => each((r) => r.busy[share])),
-        `${each((r) => r.peakKb, mb)} (${each((r) => r.beforeFilesKb ?? 0, mb)}; ${heaps})`,
-        each(
-          (r) => r.load,
-          (load) => load.toFixed(1),
-        ),
-      ],
-    ];
+    const memory = `${each((r) => r.peakKb, mb)} (${each((r) => r.beforeFilesKb ?? 0, mb)}; ${
+      runs[0]!.heapsKb.map(mb).join(" + ") || "–"
+    })`;
+    const load = each((r) => r.load, x);
+    const [wall, critical, first] = [each((r) => r.wallMs), each((r) => r.criticalMs), each((r) => r.beforeFilesMs)];
+    return [[name, wall, critical, first, ...SHARES.map((share) => each((r) => r.busy[share])), memory, load]];
   });
   const head = ["Run", "launch → exit (s)", "critical path (s)", "to the first file (s)", "busy core-s: machine"];
-  head.push("runner", "its children", "engine", "containers", "rest");
-  return table([...head, "runner peak MB (before the files; workers' heaps)", "load"], rows);
+  head.push("runner", "its children", "engine", "containers", "rest", "runner peak MB (before the files; heaps)");
+  return table([...head, "load"], rows);
 }
 
 export function labs(rounds: RunFigures[]): string[] {
@@ -159,12 +150,13 @@ export function largest(rounds: RunFigures[], what: "steps" | "containers", coun
 
 export const DEFINITIONS = [
   "- critical path: a lab's slowest container from the engine's `create` to its first answer to the bench's own " +
-    "probe on its published port, plus the sampling windows its steps declare; a run's is its longest lab's. wall: a " +
-    "lab's, from vitest queuing its file to the file's end.",
+    "probe on its published port, plus the sampling windows its steps declare; a run's is its longest lab's. A lab's " +
+    "wall: from vitest queuing its file to the file's end.",
   "- busy core-s: /proc/stat over the run, every process. runner: vitest's process, its workers included; its " +
     "children: what it started and waited for (Chromium, the docker CLI); engine: dockerd and its children " +
-    "(containerd, docker-proxy); containers: their cgroups; rest: containerd's shims, the kernel, the bench, others.",
+    "(containerd, docker-proxy), other people's use of it included; containers: the run's, by their cgroups; rest: " +
+    "containerd's shims, the kernel, the bench, other people's work.",
   "- runner peak: the main process's VmHWM. Pool threads runs the workers inside it, so the kernel cannot tell their " +
-    "share; the main process's RSS before the first file is queued and each worker's V8 heap in use at its files' " +
-    "ends (vitest --logHeapUsage) bound it.",
+    "share; the main process's RSS before the first file is queued, and each worker's V8 heap in use at its files' " +
+    "ends (vitest --logHeapUsage, the largest per worker), bound it.",
 ];

@@ -5,7 +5,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startChild, vitestCommand, type ChildRun } from "../helpers/child-runs/child.ts";
-import { runLabs } from "../helpers/child-runs/run-labs.ts";
+import { dockerApi } from "../helpers/engine/client.ts";
+import { LABS_REPORTER, runLabs } from "../helpers/child-runs/run-labs.ts";
 import type { RunResult } from "../helpers/child-runs/results.ts";
 import { EngineWatch, type Seen } from "./engine-watch.ts";
 import { Sampler, type Usage } from "./sampler.ts";
@@ -28,27 +29,22 @@ const tail = (output: string) => output.trimEnd().split("\n").slice(-30).join("\
 // Every machine measures the same thing: the local stand-ins, no Ryuk, none of a developer's image map or book ports.
 const ENV = { LABS_IMAGES: "local", TESTCONTAINERS_RYUK_DISABLED: "true", LABS_IMAGE_MAP: undefined };
 
+// The engine's socket, where its pid file is found beside it.
+const sampler = async () => new Sampler(((await dockerApi()).modem as { socketPath?: string }).socketPath);
+
 export async function runSuite(files: string[] = []): Promise<SuiteRun> {
-  const [sampler, watch] = [new Sampler(), new EngineWatch()];
+  const [sampled, watch] = [await sampler(), new EngineWatch()];
   await watch.start();
   const run = await runLabs({
     files,
     args: ["--logHeapUsage"],
+    reporters: ["verbose", LABS_REPORTER],
     env: { ...ENV, LABS_BOOK_PORTS: undefined },
-    onStart: (child) => (watch.follow(child.pid), sampler.begin(child.pid)),
+    onStart: (child) => (watch.follow(child.pid), sampled.begin(child.pid)),
   });
-  const usage = sampler.end();
-  const ok = run.exitCode === 0 && run.result.files.length > 0;
-  const containers = await watch.stop(run.result.runId);
-  return {
-    ok,
-    why: tail(run.output),
-    launchedAt: run.launchedAt,
-    exitedAt: run.exitedAt,
-    usage,
-    result: run.result,
-    containers,
-  };
+  const [{ exitCode, output, launchedAt, exitedAt, result }, usage] = [run, sampled.end()];
+  const ok = exitCode === 0 && result.files.length > 0;
+  return { ok, why: tail(output), launchedAt, exitedAt, usage, result, containers: await watch.stop(result.runId) };
 }
 
 async function timed(child: ChildRun, sampler: Sampler): Promise<Timed> {
@@ -63,20 +59,20 @@ export async function runEmpty(): Promise<Timed> {
     const config = { test: { globals: true, pool: "threads", isolate: false, maxWorkers: 2 } };
     await writeFile(join(root, "vitest.config.mjs"), `export default ${JSON.stringify(config)};\n`);
     for (const name of ["one", "two"]) await writeFile(join(root, `${name}.spec.ts`), `test("${name}", () => {});\n`);
-    const sampler = new Sampler();
+    const usage = await sampler();
     const child = startChild(vitestCommand("--root", root), { ownGroup: false });
-    sampler.begin(child.pid);
-    return await timed(child, sampler);
+    usage.begin(child.pid);
+    return await timed(child, usage);
   } finally {
     await rm(root, { recursive: true, force: true });
   }
 }
 
 // bench/baseline.sh: the same checks of the service labs, as a plain bash script; BENCH_WINDOW_S is Lab 3-2's window.
-export function runBaseline(windowMs: number): Promise<Timed> {
-  const sampler = new Sampler();
+export async function runBaseline(windowMs: number): Promise<Timed> {
+  const usage = await sampler();
   const env = { BENCH_WINDOW_S: String(windowMs / 1000) };
   const child = startChild(["bench/baseline.sh"], { program: "bash", ownGroup: false, env });
-  sampler.begin(child.pid);
-  return timed(child, sampler);
+  usage.begin(child.pid);
+  return timed(child, usage);
 }

@@ -36,20 +36,18 @@ function options() {
 
 // Without the engine or a stand-in the runs would fail (or pull) instead of measuring.
 async function preflight(): Promise<boolean> {
-  try {
-    const docker = await dockerApi();
-    const missing: string[] = [];
-    for (const { standIn } of CATALOGUE)
-      await docker
-        .getImage(standIn)
-        .inspect()
-        .catch(() => missing.push(standIn));
-    if (missing.length) console.error(`bench: not built: ${missing.join(", ")}: run \`npm run images:build\``);
-    return missing.length === 0;
-  } catch (error) {
-    console.error(`bench: ${(error as Error).message}`);
-    return false;
-  }
+  const docker = await dockerApi().catch((error: Error) => void console.error(`bench: ${error.message}`));
+  const lacks = ({ standIn }: (typeof CATALOGUE)[number]) =>
+    docker!
+      .getImage(standIn)
+      .inspect()
+      .then(
+        () => [],
+        () => [standIn],
+      );
+  const missing = docker ? (await Promise.all(CATALOGUE.map(lacks))).flat() : [];
+  if (missing.length) console.error(`bench: not built: ${missing.join(", ")}: run \`npm run images:build\``);
+  return Boolean(docker) && missing.length === 0;
 }
 
 const failures: string[] = [];
