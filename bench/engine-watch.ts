@@ -12,7 +12,7 @@ const CGROUP_EVERY_MS = 200;
 
 export interface Seen {
   id: string;
-  name: string; // the book's name without the run id; the image for a container the suite did not name
+  name: string; // the book's name, or the image of a container the suite did not name, without the run id
   runId: string;
   spec?: string; // the spec file that created it, as the suite labels its containers
   createdAt?: number;
@@ -85,7 +85,7 @@ export class EngineWatch {
     const at = timeNano / 1e6;
     const container = this.seen.get(Actor.ID) ?? {
       id: Actor.ID,
-      name: labels.name?.endsWith(runId) ? labels.name.slice(0, -runId.length - 1) : (labels.image ?? ""),
+      name: (labels.name?.endsWith(runId) ? labels.name : (labels.image ?? "")).replace(`-${runId}`, ""),
       runId,
       spec: labels[SPEC_LABEL],
       cpuMs: 0,
