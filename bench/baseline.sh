@@ -2,8 +2,8 @@
 # The baseline of `npm run bench`: the service labs 3-1, 3-2 and 3-3 as one plain sequential script of docker CLI
 # commands, every wait a `sleep 0.1` poll, a few core checks per lab. It is written apart from helpers/ on purpose:
 # what a person would script by hand, so the suite is compared with something that shares none of its code.
-# Prints `lab <spec name> <seconds>` per lab and `total <seconds>`. BENCH_WINDOW_S: the length of the idle window
-# and of the load burst that Lab 3-2 compares (the spec's own, passed in by scripts/bench.ts).
+# BENCH_WINDOW_S: the length of the idle window and of the load burst that Lab 3-2 compares (the spec's own, passed in
+# by scripts/bench.ts).
 set -euo pipefail
 
 MYSQL=labs-stand-in/mysql:5.7 NGINX=labs-stand-in/nginx:1.18 CADVISOR=labs-stand-in/cadvisor:v0.46.0
@@ -18,7 +18,6 @@ cleanup() {
 trap cleanup EXIT
 
 now() { echo "$EPOCHREALTIME"; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 fail() { echo "FAILED ($LAB): $*" >&2 && exit 1; }
 expect() { [[ $2 =~ $3 ]] || fail "$1: [$2] does not match /$3/"; }
 until_ok() { # until_ok <seconds> <what> <command...>: polls every 100 ms
@@ -31,10 +30,8 @@ until_ok() { # until_ok <seconds> <what> <command...>: polls every 100 ms
 }
 port_of() { docker port "$1" "$2/tcp" | sed -n 's/^127\.0\.0\.1://p' | head -n 1; }
 answers() { [[ $(curl -s --max-time 2 "$1") == *"$2"* ]]; }
-lab() { LAB=$1 && STARTED=$(now); }
-done_lab() { echo "lab $LAB $(since "$STARTED")"; }
 
-lab lab-3-1-mysql
+LAB=lab-3-1-mysql
 net="net-$RUN" db="some-mysql-$RUN"
 docker network create "${LABELS[@]}" "$net" >/dev/null
 export MYSQL_ROOT_PASSWORD MYSQL_PWD
@@ -51,9 +48,8 @@ expect "second container" "$(docker run --rm "${LABELS[@]}" --network "$net" -e 
 	mysql -h some-mysql -uroot --batch -N labs -e 'SELECT name FROM team WHERE id = 2')" '^bo$'
 expect "version" "$(sql 'SELECT VERSION()')" 'MariaDB|^5\.7\.'
 docker rm -fv "$db" >/dev/null && docker network rm "$net" >/dev/null
-done_lab
 
-lab lab-3-2-cadvisor
+LAB=lab-3-2-cadvisor
 cadvisor="cadvisor-$RUN" workload="workload-$RUN"
 docker run -d --name "$cadvisor" "${LABELS[@]}" -v /:/rootfs:ro -v /var/run:/var/run:rw -v /sys:/sys:ro \
 	-v /var/lib/docker/:/var/lib/docker:ro -p 127.0.0.1::8080 "$CADVISOR" >/dev/null
@@ -91,9 +87,8 @@ done
 load1=$(cpu_after "$(now)")
 ((load1 - idle1 > idle1 - idle0)) || fail "CPU under load ($((load1 - idle1))) not above idle ($((idle1 - idle0)))"
 docker rm -fv "$workload" "$cadvisor" >/dev/null
-done_lab
 
-lab lab-3-3-nginx
+LAB=lab-3-3-nginx
 webserver="webserver1-$RUN"
 docker run -d --name "$webserver" "${LABELS[@]}" -p 127.0.0.1::80 "$NGINX" >/dev/null
 page="http://127.0.0.1:$(port_of "$webserver" 80)/"
@@ -111,4 +106,3 @@ expect "stop signal" "$(docker inspect -f '{{.Config.StopSignal}}' "$webserver")
 docker stop -t 10 "$webserver" >/dev/null
 expect "stopped" "$(docker inspect -f '{{.State.Running}} {{.State.ExitCode}}' "$webserver")" '^false 0$'
 docker rm -v "$webserver" >/dev/null
-done_lab

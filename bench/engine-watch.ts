@@ -1,30 +1,26 @@
-// The containers of one suite run as the engine saw them (create, start, die, in the engine's clock) and when each
-// first answered the bench's own probe. Other engineers' runs share the engine: only the run whose id the suite
-// printed is probed and kept.
-import { eachLine } from "../helpers/util/lines.ts";
+// The containers of one suite run as the engine saw them (create, start, destroy, on the engine's clock), when each
+// first answered the bench's own probe, and the CPU its cgroup used. Other people's runs share the engine: only the
+// containers of the run that the watched vitest process owns (its pid is in the run id) are kept.
 import { dockerApi } from "../helpers/engine/client.ts";
-import { RUN_LABEL, SPEC_LABEL } from "../helpers/run/identity.ts";
+import { RUN_LABEL, SPEC_LABEL, runOwnerPid } from "../helpers/run/identity.ts";
+import { eachLine } from "../helpers/util/lines.ts";
 import { firstAnswer, probeFor } from "./probe.ts";
+import { read } from "./sampler.ts";
 
-const SESSION_LABEL = "org.testcontainers.session-id";
 const PROBE_LIMIT_MS = 120_000;
+const CGROUP_EVERY_MS = 200;
 
 export interface Seen {
   id: string;
-  name: string;
-  image: string;
+  name: string; // the book's name, or the image of a container the suite did not name, without the run id
   runId: string;
-  // The spec file that created it, as the suite labels its containers; the testcontainers session for the rest.
-  spec?: string;
-  session?: string;
+  spec?: string; // the spec file that created it, as the suite labels its containers
   createdAt?: number;
   startedAt?: number;
-  diedAt?: number;
-  // Removal is what ends a file-scoped container at the file's end, even one a step stopped earlier.
   destroyedAt?: number;
   readyAt?: number;
-  // How readyAt was found: a probe that answered, the start of a container that published nothing, or never.
-  readiness?: "mysql" | "http" | "start" | "never";
+  cpuMs: number;
+  cgroup?: string;
 }
 
 interface EngineEvent {
@@ -33,84 +29,91 @@ interface EngineEvent {
   timeNano: number;
 }
 
+// cgroup v1's cpuacct.usage (ns) or v2's cpu.stat usage_usec, of the cgroup the container's first process is in: one
+// named by the container's id, or none (a process that ended and whose pid went to another).
+function cgroupOf(id: string, pid: number): string | undefined {
+  const lines = read(`/proc/${pid}/cgroup`).split("\n");
+  const v1 = lines.find((line) => /^\d+:[^:]*\bcpuacct\b[^:]*:/.test(line))?.split(":");
+  const file = v1 ? `/sys/fs/cgroup/${v1[1]}${v1[2]}/cpuacct.usage` : lines.find((line) => line.startsWith("0::"));
+  if (!file?.includes(id)) return undefined;
+  return v1 ? file : `/sys/fs/cgroup${file.slice(3)}/cpu.stat`;
+}
+
+function cgroupCpuMs(file: string): number | undefined {
+  const text = read(file);
+  if (!text) return undefined;
+  return file.endsWith("cpu.stat") ? Number(/^usage_usec (\d+)/m.exec(text)?.[1]) / 1e3 : Number(text) / 1e6;
+}
+
 export class EngineWatch {
   private seen = new Map<string, Seen>();
   private probes = new Set<Promise<void>>();
-  private runId?: string;
+  private ownerPid = 0;
   private stream?: NodeJS.ReadableStream & { destroy?: () => void };
+  private timer?: NodeJS.Timeout;
 
   async start(): Promise<void> {
-    const docker = await dockerApi();
-    this.stream = await docker.getEvents({
-      filters: { type: ["container"], label: [RUN_LABEL], event: ["create", "start", "die", "destroy"] },
-    });
+    this.stream = await (
+      await dockerApi()
+    ).getEvents({ filters: { type: ["container"], label: [RUN_LABEL], event: ["create", "start", "destroy"] } });
     eachLine(this.stream, (line) => line.trim() && this.onEvent(JSON.parse(line) as EngineEvent));
     this.stream.on("error", () => undefined);
+    // A cgroup goes with its container: its last reading before that is what the container used.
+    this.timer = setInterval(() => {
+      for (const container of this.seen.values()) {
+        const ms = container.cgroup ? cgroupCpuMs(container.cgroup) : undefined;
+        if (ms !== undefined) container.cpuMs = Math.max(container.cpuMs, ms);
+      }
+    }, CGROUP_EVERY_MS);
   }
 
-  // The run id is known only once the global setup prints it; its containers started before that are probed now.
-  follow(runId: string): void {
-    if (this.runId) return;
-    this.runId = runId;
-    for (const container of this.seen.values()) if (container.startedAt !== undefined) this.probe(container);
+  follow(pid: number): void {
+    this.ownerPid = pid;
   }
 
-  async stop(): Promise<Seen[]> {
+  // The run's containers that started; the legacy builder creates one per metadata-only step and never starts it.
+  async stop(runId?: string): Promise<Seen[]> {
     await Promise.race([Promise.all(this.probes), new Promise((resolve) => setTimeout(resolve, 3_000))]);
+    clearInterval(this.timer);
     this.stream?.destroy?.();
-    // The legacy builder creates a container for each metadata-only Dockerfile step and never starts it: such a
-    // container has nothing to get ready.
-    return [...this.seen.values()].filter(
-      ({ runId, createdAt, startedAt }) => runId === this.runId && createdAt !== undefined && startedAt !== undefined,
-    );
+    return [...this.seen.values()].filter((seen) => seen.runId === runId && seen.startedAt !== undefined);
   }
 
   private onEvent({ Action, Actor, timeNano }: EngineEvent): void {
+    const [labels, runId = ""] = [Actor.Attributes, Actor.Attributes[RUN_LABEL]];
+    if (runOwnerPid(runId) !== this.ownerPid) return;
     const at = timeNano / 1e6;
-    let container = this.seen.get(Actor.ID);
-    if (!container) {
-      const labels = Actor.Attributes;
-      container = {
-        id: Actor.ID,
-        name: labels.name ?? Actor.ID.slice(0, 12),
-        image: labels.image ?? "",
-        runId: labels[RUN_LABEL] ?? "",
-        spec: labels[SPEC_LABEL],
-        session: labels[SESSION_LABEL],
-      };
-      this.seen.set(Actor.ID, container);
-    }
+    const container = this.seen.get(Actor.ID) ?? {
+      id: Actor.ID,
+      name: (labels.name?.endsWith(runId) ? labels.name : (labels.image ?? "")).replace(`-${runId}`, ""),
+      runId,
+      spec: labels[SPEC_LABEL],
+      cpuMs: 0,
+    };
+    this.seen.set(Actor.ID, container);
     if (Action === "create") container.createdAt = at;
+    if (Action === "destroy") container.destroyedAt = at;
     if (Action === "start" && container.startedAt === undefined) {
       container.startedAt = at;
-      if (container.runId === this.runId) this.probe(container);
+      this.probe(container);
     }
-    if (Action === "die" || Action === "destroy") container.diedAt ??= at;
-    if (Action === "destroy") container.destroyedAt = at;
   }
 
   // The probe measures from the create event; it can only start asking once the start has bound the ports.
   private probe(container: Seen): void {
     const work = (async () => {
-      const docker = await dockerApi();
-      const info = await docker.getContainer(container.id).inspect();
-      const probe = probeFor({
-        image: info.Config.Image,
-        standInFor: info.Config.Labels?.["labs.stand-in.for"],
-        ports: info.NetworkSettings.Ports ?? {},
-      });
-      if (!probe) {
-        container.readyAt = container.startedAt;
-        container.readiness = "start";
-        return;
-      }
+      const info = await (await dockerApi()).getContainer(container.id).inspect();
+      container.cgroup = cgroupOf(container.id, info.State.Pid);
+      const answers = probeFor(info);
+      if (!answers) return void (container.readyAt = container.startedAt);
       const deadline = Date.now() + PROBE_LIMIT_MS;
-      container.readyAt = await firstAnswer(probe, () => container.diedAt !== undefined || Date.now() > deadline);
-      container.readiness = container.readyAt === undefined ? "never" : probe.kind;
+      container.readyAt = await firstAnswer(
+        answers,
+        () => container.destroyedAt !== undefined || Date.now() > deadline,
+      );
     })().catch(() => {
       // removed before it could be inspected: a one-shot container, ready (and done) at its start
       container.readyAt ??= container.startedAt;
-      container.readiness ??= "start";
     });
     this.probes.add(work);
     void work.finally(() => this.probes.delete(work));

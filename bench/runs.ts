@@ -1,60 +1,78 @@
-// The timed runs: a suite run under vitest (its process tree sampled, its containers watched and probed, its spec files
-// timed) and the bash baseline. Each is timed from launch to exit, the way a person at a terminal waits for it.
-import { startChild } from "../helpers/child-runs/child.ts";
-import { runLabs, type LabsRun } from "../helpers/child-runs/run-labs.ts";
-import type { SpecFile } from "../helpers/vitest/run-results.ts";
-import { RUN_LINE } from "../helpers/run/identity.ts";
+// The timed runs, each from launch to exit as a person at a terminal waits for it, with what it cost the machine: the
+// labs under vitest (read back through the one run model, their containers watched and probed), vitest's own empty
+// run, and the bash baseline.
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startChild, vitestCommand, type ChildRun } from "../helpers/child-runs/child.ts";
+import { dockerApi } from "../helpers/engine/client.ts";
+import { LABS_REPORTER, runLabs } from "../helpers/child-runs/run-labs.ts";
+import type { RunResult } from "../helpers/vitest/run-results.ts";
 import { EngineWatch, type Seen } from "./engine-watch.ts";
-import { ProcessTreeSampler } from "./process-tree.ts";
+import { Sampler, type Usage } from "./sampler.ts";
+
+export interface Timed {
+  ok: boolean;
+  why: string; // the last lines of a run that failed
+  launchedAt: number;
+  exitedAt: number;
+  usage: Usage;
+}
+
+export interface SuiteRun extends Timed {
+  result: RunResult;
+  containers: Seen[];
+}
+
+const tail = (output: string) => output.trimEnd().split("\n").slice(-30).join("\n");
 
 // Every machine measures the same thing: the local stand-ins, no Ryuk, none of a developer's image map or book ports.
 const ENV = { LABS_IMAGES: "local", TESTCONTAINERS_RYUK_DISABLED: "true", LABS_IMAGE_MAP: undefined };
 
-export type Finished = Pick<LabsRun, "exitCode" | "launchedAt" | "exitedAt" | "output">;
-export type SpecTiming = NonNullable<SpecFile["times"]> & { file: string };
+// The engine's socket, where its pid file is found beside it.
+const sampler = async () => new Sampler(((await dockerApi()).modem as { socketPath?: string }).socketPath);
 
-export interface SuiteRun extends Finished {
-  runId?: string;
-  modules: SpecTiming[];
-  containers: Seen[];
-  tree: ProcessTreeSampler;
+export async function runSuite(files: string[] = []): Promise<SuiteRun> {
+  const [sampled, watch] = [await sampler(), new EngineWatch()];
+  await watch.start();
+  const run = await runLabs({
+    files,
+    args: ["--logHeapUsage"],
+    reporters: ["verbose", LABS_REPORTER],
+    env: { ...ENV, LABS_BOOK_PORTS: undefined },
+    onStart: (child) => (watch.follow(child.pid), sampled.begin(child.pid)),
+  });
+  const [{ exitCode, output, launchedAt, exitedAt, result }, usage] = [run, sampled.end()];
+  const ok = exitCode === 0 && result.files.length > 0;
+  return { ok, why: tail(output), launchedAt, exitedAt, usage, result, containers: await watch.stop(result.runId) };
 }
 
-// One vitest run of the labs project; `reporter` is the one the command being measured uses.
-export async function runSuite(reporter: string, specs: string[] = []): Promise<SuiteRun> {
-  const [tree, watch] = [new ProcessTreeSampler(), new EngineWatch()];
-  let runId: string | undefined;
+async function timed(child: ChildRun, sampler: Sampler): Promise<Timed> {
+  const { code, exitedAt } = await child.exited;
+  return { ok: code === 0, why: tail(child.output()), launchedAt: child.launchedAt, exitedAt, usage: sampler.end() };
+}
+
+// vitest's own floor: two trivial spec files in a throwaway project, on the labs project's pool and worker count.
+export async function runEmpty(): Promise<Timed> {
+  const root = await mkdtemp(join(tmpdir(), "labs-bench-empty-"));
   try {
-    await watch.start();
-    const run = await runLabs({
-      files: specs,
-      env: { ...ENV, LABS_BOOK_PORTS: undefined },
-      reporters: [reporter],
-      onStart: (child) => {
-        tree.start(child.pid);
-        // No run id: the run stopped in its setup, and its exit code says so.
-        void child.waitFor(RUN_LINE, Infinity).then(
-          ([, id]) => watch.follow((runId = id!)),
-          () => undefined,
-        );
-      },
-    });
-    tree.stop();
-    // A run that ended before its reporters did has no files: reported as failed by its exit code.
-    const modules = run.result.files.flatMap(({ file, times }) => (times ? [{ file, ...times }] : []));
-    return { ...run, runId, modules, containers: await watch.stop(), tree };
+    const config = { test: { globals: true, pool: "threads", isolate: false, maxWorkers: 2 } };
+    await writeFile(join(root, "vitest.config.mjs"), `export default ${JSON.stringify(config)};\n`);
+    for (const name of ["one", "two"]) await writeFile(join(root, `${name}.spec.ts`), `test("${name}", () => {});\n`);
+    const usage = await sampler();
+    const child = startChild(vitestCommand("--root", root), { ownGroup: false });
+    usage.begin(child.pid);
+    return await timed(child, usage);
   } finally {
-    tree.stop();
+    await rm(root, { recursive: true, force: true });
   }
 }
 
-// bench/baseline.sh times its own labs ("lab <spec name> <seconds>").
-export async function runBaseline(windowMs: number): Promise<Finished & { labs: Map<string, number> }> {
+// bench/baseline.sh: the same checks of the service labs, as a plain bash script; BENCH_WINDOW_S is Lab 3-2's window.
+export async function runBaseline(windowMs: number): Promise<Timed> {
+  const usage = await sampler();
   const env = { BENCH_WINDOW_S: String(windowMs / 1000) };
   const child = startChild(["bench/baseline.sh"], { program: "bash", ownGroup: false, env });
-  const { code: exitCode, exitedAt } = await child.exited;
-  const output = child.output();
-  const labs = new Map<string, number>();
-  for (const [, lab, seconds] of output.matchAll(/^lab (\S+) ([\d.]+)$/gm)) labs.set(lab!, Number(seconds) * 1000);
-  return { exitCode, launchedAt: child.launchedAt, exitedAt, output, labs };
+  usage.begin(child.pid);
+  return timed(child, usage);
 }

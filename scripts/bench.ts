@@ -1,19 +1,20 @@
-// `npm run bench [-- --rounds N] [-- --service-only]`: what the suite costs above its critical path (the slowest
-// container getting ready, as the bench's own probe sees it, plus the sampling windows the steps declare), and the
-// runner's peak memory, against the targets of issue 16; beside it, a plain bash baseline of the same service labs.
-// Each round runs the service labs 3-1, 3-2, 3-3 under vitest, then bench/baseline.sh, then (unless --service-only)
-// the whole labs project; alternating them spreads the engine's noise over both. It measures, it does not judge: a
-// missed target exits 0, a failed run exits 1.
+// `npm run bench [-- --rounds N] [-- --service-only]`: each target of issue 26 measured above its floor, in the same
+// round: vitest's own empty run, the service labs 3-1, 3-2 and 3-3 under vitest, the same checks as a plain bash
+// script, then (unless --service-only) every lab. It measures, it does not judge: a missed target exits 0, a failed
+// run is named, left out, and exits 1.
+import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
 import { dockerApi } from "../helpers/engine/client.ts";
 import { CATALOGUE } from "../helpers/catalogue/entries.ts";
-import { figures, type RunFigures } from "../bench/critical-path.ts";
+import { figures } from "../bench/figures.ts";
 import { machine } from "../bench/machine.ts";
-import { DEFINITIONS, median, runNotes, runTable, targets } from "../bench/report.ts";
-import { runBaseline, runSuite, type Finished } from "../bench/runs.ts";
+import { DEFINITIONS, labs, runs, largest, targets, type Round } from "../bench/report.ts";
+import { runBaseline, runEmpty, runSuite, type Timed } from "../bench/runs.ts";
+import { machineBusyMs } from "../bench/sampler.ts";
 import { cadvisorWindowMs, windowsMs } from "../bench/windows.ts";
 
 const SERVICE_SPECS = ["lab-3-1-mysql", "lab-3-2-cadvisor", "lab-3-3-nginx"].map((lab) => `specs/${lab}.spec.ts`);
+const IDLE_MS = 2_000;
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 
@@ -35,82 +36,66 @@ function options() {
 
 // Without the engine or a stand-in the runs would fail (or pull) instead of measuring.
 async function preflight(): Promise<boolean> {
-  try {
-    const docker = await dockerApi();
-    const missing: string[] = [];
-    for (const { standIn } of CATALOGUE)
-      await docker
-        .getImage(standIn)
-        .inspect()
-        .catch(() => missing.push(standIn));
-    if (missing.length) console.error(`bench: not built: ${missing.join(", ")}: run \`npm run images:build\``);
-    return missing.length === 0;
-  } catch (error) {
-    console.error(`bench: ${(error as Error).message}`);
-    return false;
-  }
+  const docker = await dockerApi().catch((error: Error) => void console.error(`bench: ${error.message}`));
+  const lacks = ({ standIn }: (typeof CATALOGUE)[number]) =>
+    docker!
+      .getImage(standIn)
+      .inspect()
+      .then(
+        () => [],
+        () => [standIn],
+      );
+  const missing = docker ? (await Promise.all(CATALOGUE.map(lacks))).flat() : [];
+  if (missing.length) console.error(`bench: not built: ${missing.join(", ")}: run \`npm run images:build\``);
+  return Boolean(docker) && missing.length === 0;
 }
 
-// A failed run did not do all its work, so its times would flatter the suite: it is named, left out of the figures,
-// and the bench exits 1.
 const failures: string[] = [];
-function passed(what: string, run: Finished): boolean {
-  if (run.exitCode === 0) return true;
-  console.error(run.output.trimEnd().split("\n").slice(-30).join("\n"));
-  failures.push(`${what} (exit ${run.exitCode})`);
-  log(`${what} failed (exit ${run.exitCode}): left out`);
-  return false;
+async function measured<T extends Timed>(what: string, run: () => Promise<T>): Promise<T | undefined> {
+  log(`${what} ...`);
+  const done = await run();
+  if (done.ok) return done;
+  console.error(done.why);
+  failures.push(what);
+  log(`${what} failed: left out`);
+  return undefined;
+}
+
+// Busy CPU with none of our runs going: the share of the machine other people's work takes.
+async function idleBusyPerMs(): Promise<number> {
+  const before = machineBusyMs();
+  await sleep(IDLE_MS);
+  return (machineBusyMs() - before) / IDLE_MS;
 }
 
 async function main(): Promise<number> {
-  const { rounds, serviceOnly } = options();
+  const { rounds: count, serviceOnly } = options();
   if (!(await preflight())) return 1;
-  const service: RunFigures[] = [];
-  const whole: RunFigures[] = [];
-  const baseline: Awaited<ReturnType<typeof runBaseline>>[] = [];
-  const ratios: number[] = [];
-  for (let round = 1; round <= rounds; round++) {
-    log(`round ${round}/${rounds}: the service labs under vitest ...`);
-    const suite = await runSuite("verbose", SERVICE_SPECS);
-    log(`round ${round}/${rounds}: bench/baseline.sh ...`);
-    const script = await runBaseline(cadvisorWindowMs());
-    const [suitePassed, scriptPassed] = [
-      passed(`round ${round}: the service labs`, suite),
-      passed(`round ${round}: bench/baseline.sh`, script),
-    ];
-    if (suitePassed) service.push(figures(suite, windowsMs));
-    if (scriptPassed) baseline.push(script);
-    if (suitePassed && scriptPassed) {
-      ratios.push((suite.exitedAt - suite.launchedAt) / (script.exitedAt - script.launchedAt));
-    }
-    if (serviceOnly) continue;
-    log(`round ${round}/${rounds}: every lab (vitest run --project labs, the labs reporter) ...`);
-    const labs = await runSuite("./helpers/vitest/labs-reporter.ts");
-    if (passed(`round ${round}: every lab`, labs)) whole.push(figures(labs, windowsMs));
+  const rounds: Round[] = [];
+  for (let round = 1; round <= count; round++) {
+    const idle = await idleBusyPerMs();
+    const empty = await measured(`round ${round}: vitest's empty run`, runEmpty);
+    const service = await measured(`round ${round}: the service labs`, () => runSuite(SERVICE_SPECS));
+    const baseline = await measured(`round ${round}: bench/baseline.sh`, () => runBaseline(cadvisorWindowMs()));
+    const whole = serviceOnly ? undefined : await measured(`round ${round}: every lab`, () => runSuite());
+    if (!empty || !service || !baseline || (!serviceOnly && !whole)) continue;
+    rounds.push({
+      idleBusyPerMs: idle,
+      empty: figures(empty),
+      service: figures(service, windowsMs),
+      baseline: figures(baseline),
+      ...(whole && { whole: figures(whole, windowsMs) }),
+    });
   }
-
-  const out = [`Machine: ${await machine()}. Each figure is the median of the rounds, their range beside it.`];
-  if (service.length) {
-    out.push(
-      "",
-      `### Service labs (${service.length} rounds): \`vitest run --project labs ${SERVICE_SPECS.join(" ")}\``,
-      "",
-      ...runTable(service, baseline),
-      "",
-      runNotes(service),
-    );
+  const whole = rounds.flatMap(({ whole }) => whole ?? []);
+  const widest = whole.length ? whole : rounds.map(({ service }) => service);
+  const out = [`Machine: ${await machine()}; ${rounds.length} round(s), each figure their median (range).`];
+  if (rounds.length) {
+    out.push("", "### Targets", "", ...targets(rounds), "", "### Runs", "", ...runs(rounds));
+    out.push("", "### Labs", "", ...labs(widest), "", `Slowest steps: ${largest(widest, "steps")}.`);
+    out.push("", `Containers by CPU: ${largest(widest, "containers")}.`);
+    out.push("", ...DEFINITIONS);
   }
-  if (ratios.length) {
-    out.push(
-      `Suite / baseline, each round's pair run back to back: ${ratios.map((r) => r.toFixed(2)).join(", ")} ` +
-        `(median ${median(ratios).toFixed(2)}).`,
-    );
-  }
-  if (whole.length) {
-    out.push("", `### Every lab (${whole.length} rounds): \`vitest run --project labs\``, "", ...runTable(whole));
-    out.push("", runNotes(whole));
-  }
-  if (service.length) out.push("", "### Targets", "", ...targets(service, whole), "", ...DEFINITIONS);
   if (failures.length) out.push("", `**Failed runs, left out:** ${failures.join("; ")}.`);
   console.log(out.join("\n"));
   return failures.length ? 1 : 0;

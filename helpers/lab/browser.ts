@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { posix, win32 } from "node:path";
-import type { Browser } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 import type { TestContext } from "vitest";
+import { onWorkerEnd } from "../util/worker-end.ts";
 
 // Where Chromium, Chrome and Edge (Chromium too) install: Debian's packages; a Mac's /Applications, or ~/Applications
 // for a per-user install; on Windows under %LOCALAPPDATA% (per-user) or Program Files, where playwright-core's own
@@ -40,7 +41,20 @@ const INSTALL_HINT =
   "install Chromium (Debian: apt-get install -y chromium; macOS: brew install --cask chromium; Windows: Chrome or " +
   "Edge) or set CHROMIUM_PATH";
 
-export async function openBrowser(skip: TestContext["skip"]): Promise<Browser & AsyncDisposable> {
+// One Chromium per worker, launched by the first step that asks and closed as the worker ends; each step gets a context
+// of its own (its own cookies, cache and pages), closed with it.
+let launched: Promise<Browser> | undefined;
+
+async function launch(executablePath: string): Promise<Browser> {
+  // Imported here, not at the top: most steps of a spec that has a browser step never need it.
+  const { chromium } = await import("playwright-core");
+  const browser = await chromium.launch({ executablePath, args: FLAGS });
+  browser.on("disconnected", () => (launched = undefined));
+  onWorkerEnd(() => browser.close());
+  return browser;
+}
+
+export async function openBrowser(skip: TestContext["skip"]): Promise<BrowserContext & AsyncDisposable> {
   const executablePath = [process.env.CHROMIUM_PATH, ...chromiumCandidates()].find((path) => path && existsSync(path));
   // A browser step that cannot run fails; skipping it is the user's explicit choice, never the suite's.
   if (!executablePath) {
@@ -50,8 +64,10 @@ export async function openBrowser(skip: TestContext["skip"]): Promise<Browser & 
       `No Chromium for the browser step: ${INSTALL_HINT}, or set LABS_SKIP_BROWSER=1 to skip the browser steps`,
     );
   }
-  // Imported here, not at the top: most steps of a spec that has a browser step never need it.
-  const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({ executablePath, args: FLAGS });
-  return Object.assign(browser, { [Symbol.asyncDispose]: () => browser.close() });
+  launched ??= launch(executablePath).catch((error: unknown) => {
+    launched = undefined;
+    throw error;
+  });
+  const context = await (await launched).newContext();
+  return Object.assign(context, { [Symbol.asyncDispose]: () => context.close() });
 }

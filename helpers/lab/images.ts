@@ -6,7 +6,13 @@ export { catalogueEntry } from "../catalogue/entries.ts";
 export { normalizeReference, parseReference } from "../catalogue/reference.ts";
 export { labPlatform } from "../catalogue/settings.ts";
 import { watchedBuild, type BuildRun } from "../engine/image-build.ts";
-export { buildContainers, instructionsOf, numberedSteps, printedStepImages, type BuildRun } from "../engine/image-build.ts";
+export {
+  buildContainers,
+  instructionsOf,
+  numberedSteps,
+  printedStepImages,
+  type BuildRun,
+} from "../engine/image-build.ts";
 import { dockerApi } from "../engine/client.ts";
 import { unlessEngineLost } from "../engine/lost.ts";
 import { labelInstruction } from "./containers.ts";

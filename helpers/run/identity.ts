@@ -16,12 +16,14 @@ export function newRunId(pid = process.pid): string {
   return `${Date.now().toString(36)}-${pid}-${randomBytes(2).toString("hex")}`;
 }
 
+export const runOwnerPid = (runId: string) => Number(runId.split("-")[1]);
+
 export function labelsFor(runId: string): Record<string, string> {
   return { [RUN_LABEL]: runId, [HOST_LABEL]: hostname() };
 }
 
 export function isRunAlive(runId: string, host: string | undefined): boolean {
   if (host !== undefined && host !== hostname()) return true;
-  const pid = Number(runId.split("-")[1]);
+  const pid = runOwnerPid(runId);
   return Number.isInteger(pid) && pid > 0 && isAlive(pid);
 }

@@ -12,6 +12,7 @@ export function labsProject(name: string, include: string[]): TestProjectInlineC
       include,
       globalSetup: ["helpers/vitest/global-setup.ts"],
       setupFiles: ["helpers/vitest/lab-setup.ts"],
+      environment: "./helpers/vitest/worker-end.ts",
       pool: "threads",
       // A fresh worker per file imported testcontainers, undici and the helpers again for each of the seven files:
       // ~5 s of the run's CPU on 2 cores. The labs keep no state between files but the images each file used.

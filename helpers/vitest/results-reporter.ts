@@ -25,7 +25,10 @@ export default class ResultsReporter implements Reporter {
 
   onTestModuleQueued = (module: TestModule) => void this.timesOf(module);
   onTestModuleStart = (module: TestModule) => void (this.timesOf(module).startedAt ??= Date.now());
-  onTestModuleEnd = (module: TestModule) => void (this.timesOf(module).endedAt = Date.now());
+  onTestModuleEnd = (module: TestModule) => {
+    const { concurrencyId: worker, heap } = module.diagnostic();
+    Object.assign(this.timesOf(module), { endedAt: Date.now(), worker, ...(heap && { heapBytes: heap }) });
+  };
 
   onTestRunEnd: Reporter["onTestRunEnd"] = async (modules, errors, outcome) => {
     const out = process.env[RESULTS_FILE_VARIABLE];

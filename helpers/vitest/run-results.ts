@@ -46,8 +46,9 @@ export interface SpecFile {
   images: string[];
   ran: boolean;
   failures: Failure[];
-  // When the runner saw the file queued, started and ended (epoch ms): its imports and file fixtures included.
-  times?: { queuedAt: number; startedAt?: number; endedAt?: number };
+  // When the runner saw the file queued, started and ended (epoch ms): its imports and file fixtures included. Its
+  // worker slot (one of maxWorkers), and that worker's V8 heap in use at the file's end (only under --logHeapUsage).
+  times?: { queuedAt: number; startedAt?: number; endedAt?: number; worker?: number; heapBytes?: number };
 }
 
 export interface RunResult {

@@ -34,8 +34,10 @@ sql_string() {
 
 sql_name() { printf '`%s`' "${1//\`/\`\`}"; }
 
-server_option() {
-	"$@" --verbose --help 2>/dev/null | awk -v key="$OPTION" '/^[^ ]/ && $1 == key { print $2; exit }'
+# The datadir, socket and InnoDB page size the server will use, from its options and config files, in one reading.
+server_options() {
+	"$@" --verbose --help 2>/dev/null | awk '/^[^ ]/ { option[$1] = $2 }
+		END { print option["datadir"], option["socket"], option["innodb-page-size"] }'
 }
 
 client() {
@@ -44,12 +46,12 @@ client() {
 
 wait_for_temporary_server() {
 	local tries
-	for tries in {60..0}; do
-		if client -e 'SELECT 1' >/dev/null 2>&1; then
+	for tries in {300..0}; do
+		if [ -S "$SOCKET" ] && client -e 'SELECT 1' >/dev/null 2>&1; then
 			return 0
 		fi
 		kill -0 "$SERVER_PID" 2>/dev/null || die "the temporary server exited during initialisation"
-		sleep 0.5
+		sleep 0.1
 	done
 	die "the temporary server did not come up within 30 s"
 }
@@ -98,8 +100,14 @@ initialise() {
 	log "initialising the database in $DATADIR"
 	mkdir -p "$DATADIR"
 	chown mysql:mysql "$DATADIR"
-	mariadb-install-db --user=mysql --datadir="$DATADIR" --skip-test-db \
-		--auth-root-authentication-method=normal --skip-name-resolve >/dev/null
+	# The image's system tables, made at build time, fit a server of the same page size; any other gets its own.
+	local tables=/usr/local/share/mysql-datadir/$PAGE_SIZE
+	if [ -d "$tables" ]; then
+		cp -a --sparse=always "$tables/." "$DATADIR/"
+	else
+		mariadb-install-db --user=mysql --datadir="$DATADIR" --skip-test-db \
+			--auth-root-authentication-method=normal --skip-name-resolve >/dev/null
+	fi
 
 	"$@" --user=mysql --skip-networking --socket="$SOCKET" &
 	SERVER_PID=$!
@@ -147,7 +155,8 @@ initialise() {
 		client <<<"ALTER USER 'root'@$host PASSWORD EXPIRE;"
 	fi
 
-	MYSQL_PWD="$ROOT_PASSWORD_SET" mysqladmin --socket="$SOCKET" -uroot shutdown
+	# SHUTDOWN, not mysqladmin shutdown, which polls for the server's end once a second.
+	client <<<"SHUTDOWN;"
 	wait "$SERVER_PID"
 	log "initialisation complete; starting the server"
 }
@@ -157,8 +166,7 @@ if [ "${1:0:1}" = - ]; then
 fi
 
 if [ "$1" = mysqld ] || [ "$1" = mariadbd ]; then
-	OPTION=datadir DATADIR=$(server_option "$@")
-	OPTION=socket SOCKET=$(server_option "$@")
+	read -r DATADIR SOCKET PAGE_SIZE < <(server_options "$@")
 	DATADIR=${DATADIR%/}
 	mkdir -p "$(dirname "$SOCKET")"
 	chown mysql:mysql "$(dirname "$SOCKET")"
