@@ -173,23 +173,34 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
   };
   const child = await launch();
   if (!o.quiet) console.error(`${o.name}: ${o.engine} answers on ${clientEnv.DOCKER_HOST} after ${seconds(started)}`);
+  return runningEngine(o, p.cgroup, clientEnv, `${p.run}/docker.pid`, launch, child.pid!);
+}
+
+// A restart or a crash as a user meets it: the engine goes away for a while, then comes back on the same data. Down
+// for a time, or until `downFor` resolves: a spec that needs its run to end before the engine returns says so.
+function runningEngine(
+  o: EngineOptions,
+  cgroup: string,
+  env: EngineAddress,
+  pidfile: string,
+  launch: () => Promise<unknown>,
+  pid: number,
+): PrivateEngine {
   const stop = () => stopPrivateEngine(o.name, o.quiet);
-  // A restart or a crash as a user meets it: dockerd goes away for a while, then comes back on the same data.
-  // Down for a time, or until `downFor` resolves: a spec that needs its run to end before the engine returns says so.
   const interrupt = async (downFor: number | (() => Promise<unknown>), signal: NodeJS.Signals = "SIGTERM") => {
-    const pid = Number(readFileSync(`${p.run}/docker.pid`, "utf8"));
-    process.kill(pid, signal);
-    while (cgroupPids(p.cgroup).includes(pid)) await sleep(50);
+    const running = Number(readFileSync(pidfile, "utf8"));
+    process.kill(running, signal);
+    while (cgroupPids(cgroup).includes(running)) await sleep(50);
     await (typeof downFor === "number" ? sleep(downFor) : downFor());
     await launch();
   };
   return {
     name: o.name,
-    env: clientEnv,
-    host: clientEnv.DOCKER_HOST,
-    docker: dockerApiAt(clientEnv),
-    dataRoot: p.dataRoot,
-    pid: child.pid!,
+    env,
+    host: env.DOCKER_HOST,
+    docker: dockerApiAt(env),
+    dataRoot: layout(o.name).dataRoot,
+    pid,
     stop,
     interrupt,
     [Symbol.asyncDispose]: stop,
@@ -246,25 +257,7 @@ async function startPodman(
     closeSync(timersLog);
     writeFileSync(healthchecksPidfile(p), String(timers.pid));
     if (!o.quiet) console.error(`${o.name}: ${version} answers on ${clientEnv.DOCKER_HOST} after ${seconds(started)}`);
-    const stop = () => stopPrivateEngine(o.name, o.quiet);
-    const interrupt = async (downFor: number | (() => Promise<unknown>), signal: NodeJS.Signals = "SIGTERM") => {
-      const pid = Number(readFileSync(podmanPidfile(p), "utf8"));
-      process.kill(pid, signal);
-      while (cgroupPids(p.cgroup).includes(pid)) await sleep(50);
-      await (typeof downFor === "number" ? sleep(downFor) : downFor());
-      await launch();
-    };
-    return {
-      name: o.name,
-      env: clientEnv,
-      host: clientEnv.DOCKER_HOST,
-      docker: dockerApiAt(clientEnv),
-      dataRoot: p.dataRoot,
-      pid: service.pid!,
-      stop,
-      interrupt,
-      [Symbol.asyncDispose]: stop,
-    };
+    return runningEngine(o, p.cgroup, clientEnv, podmanPidfile(p), launch, service.pid!);
   } catch (error) {
     await stopPrivateEngine(o.name, true);
     throw error;
