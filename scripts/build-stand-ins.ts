@@ -1,15 +1,11 @@
 // `npm run images:build [--force] [--for-local-runs] [recipe ...]`: builds the stand-ins (helpers/stand-ins/build.ts)
 // with their progress, then one benchmark line; no recipe named means all of them, a typo is an error.
-import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { CATALOGUE } from "../helpers/catalogue/entries.ts";
 import { engineClient } from "../helpers/engine/client.ts";
 import { engineFacts } from "../helpers/engine/facts.ts";
-import { buildStandIns } from "../helpers/stand-ins/build.ts";
+import { buildStandIns, buildSummary } from "../helpers/stand-ins/build.ts";
 import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
-
-const COLD_TARGET_S = 240;
-const WARM_TARGET_S = 10;
 
 function wantedFrom(argv: string[]) {
   const { values, positionals } = parseArgs({
@@ -49,19 +45,8 @@ async function main(): Promise<number> {
     signal: cancelled,
     say: (recipe, line) => console.log(`[${recipe}] ${line}`),
   });
-  const seconds = (performance.now() - started) / 1000;
   for (const [recipe, outcome] of outcomes) console.log(`  ${recipe.padEnd(9)} ${outcome}`);
-  const built = [...outcomes.values()].filter((outcome) => outcome === "built").length;
-  const [kind, target] =
-    outcomes.get("debian") === "built"
-      ? ["cold build", COLD_TARGET_S]
-      : built === 0
-        ? ["no-change rebuild", WARM_TARGET_S]
-        : ["partial rebuild", COLD_TARGET_S];
-  console.log(
-    `benchmark: ${kind} of ${outcomes.size} stand-ins in ${seconds.toFixed(1)} s (${built} built) ` +
-      `on ${availableParallelism()} cores; target < ${target} s: ${seconds < target ? "met" : "MISSED"}`,
-  );
+  console.log(buildSummary(outcomes, (performance.now() - started) / 1000));
   return 0;
 }
 

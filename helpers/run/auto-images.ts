@@ -2,7 +2,7 @@ import { catalogueEntry, type StandIn } from "../catalogue/entries.ts";
 import type { Plan } from "../catalogue/plan.ts";
 import type { Docker } from "../engine/client.ts";
 import { engineMessage } from "../engine/errors.ts";
-import { buildStandIns } from "../stand-ins/build.ts";
+import { buildStandIns, buildSummary } from "../stand-ins/build.ts";
 import { SetupError } from "./resolve-images.ts";
 
 const AVAILABILITY_MS = 10_000;
@@ -45,11 +45,17 @@ export async function buildMissingStandIns(docker: Docker, plans: Plan[]): Promi
   if (missing.length === 0) return;
   const recipes = missing.map(({ recipe }) => recipe).join(", ");
   console.log(`images: building the stand-ins this run needs and lacks: ${recipes}`);
+  const started = performance.now();
   await buildStandIns(docker, {
     wanted: missing,
     signal: new AbortController().signal,
     say: (recipe, line) => console.log(`[${recipe}] ${line}`),
-  }).catch((error: Error) => {
-    throw new SetupError(`LABS_IMAGES=auto could not build the stand-ins ${recipes}: ${error.message.split("\n")[0]}`);
-  });
+  }).then(
+    (outcomes) => console.log(buildSummary(outcomes, (performance.now() - started) / 1000)),
+    (error: Error) => {
+      throw new SetupError(
+        `LABS_IMAGES=auto could not build the stand-ins ${recipes}: ${error.message.split("\n")[0]}`,
+      );
+    },
+  );
 }
