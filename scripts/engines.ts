@@ -25,7 +25,7 @@ const ENGINES = {
   docker28: { engine: "docker28" },
   "docker28-containerd": { engine: "docker28", containerdStore: true },
   // Docker 29.0–29.2's floor, on the newest engine this machine has.
-  "docker28-api1.44": { engine: "docker28", minApiVersion: "1.44" },
+  "docker28-api144": { engine: "docker28", minApiVersion: "1.44" },
   // An engine on another machine: a network namespace of the run's own, reached over tcp:// with TLS.
   "docker20-remote-tls": { engine: "docker20", remote: true },
   // Debian 12's rootless Docker: dockerd-rootless.sh as an unprivileged user, RootlessKit and slirp4netns.

@@ -92,7 +92,8 @@ export function describeEngine(engine: Engine): string {
 /** "Docker 28.5.2, containerd store (overlayfs)", "Podman 4.3.1, storage driver overlay": an engine in a few words. */
 export function engineTitle(engine: Engine): string {
   if (engine.product === "Podman") return `Podman ${engine.version}, storage driver ${engine.driver}`;
-  return `Docker ${engine.version}${engine.rootless ? ", rootless" : ""}, ${engine.imageStore} store (${engine.driver})`;
+  const rootless = engine.rootless ? ", rootless" : "";
+  return `Docker ${engine.version}${rootless}, ${engine.imageStore} store (${engine.driver}), API ≥ ${engine.minApiVersion}`;
 }
 
 export const describeRunner = (runner: Runner) => `runner ${runner.platform}/${runner.arch}`;

@@ -3,7 +3,13 @@ import type { Step } from "../../helpers/vitest/run-results.ts";
 import type { Engine } from "../../helpers/engine/facts.ts";
 import { matrixMarkdown, problemsOf, type EngineRun } from "../../scripts/engines/table.ts";
 
-const engine = { product: "Docker", version: "28.5.2", imageStore: "containerd", driver: "overlayfs" } as Engine;
+const engine = {
+  product: "Docker",
+  version: "28.5.2",
+  imageStore: "containerd",
+  driver: "overlayfs",
+  minApiVersion: "1.24",
+} as Engine;
 const step = (state: Step["state"], extra: Partial<Step> = {}): Step => ({
   file: "specs/lab-3-3-nginx.spec.ts",
   lab: "Lab 3-3: nginx web server",
@@ -59,7 +65,7 @@ describe("engine matrix", () => {
 
   it("counts per lab and engine, and lists each not-applicable step with its reason", () => {
     const table = matrixMarkdown([run([step("passed"), step("not applicable", { note: RULED_OUT })])]);
-    expect(table).toContain("| docker28-containerd: Docker 28.5.2, containerd store (overlayfs) |");
+    expect(table).toContain("| docker28-containerd: Docker 28.5.2, containerd store (overlayfs), API ≥ 1.24 |");
     expect(table).toContain("| lab-3-3-nginx | 1 passed, 1 not applicable |");
     expect(table).toContain(`- docker28-containerd, lab-3-3-nginx, \`docker stop webserver1\`: ${RULED_OUT}`);
   });
