@@ -1,14 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { posix, resolve } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import { Wait, type StartedTestContainer } from "testcontainers";
 import { request } from "undici";
 import { beforeAll, describe, expect, test, type TestContext } from "vitest";
 import { notApplicableOn, notApplicableWithout } from "../helpers/lab/applicability.ts";
 import { openBrowser } from "../helpers/lab/browser.ts";
-import { cadvisorApi, cpuSeries, cpuWithin, loadFor, sampleCpu } from "../helpers/lab/cadvisor.ts";
+import { cadvisorApi, cpuSeries, cpuWindows, cpuWithin, type CpuWindows } from "../helpers/lab/cadvisor.ts";
 import { fileOnEngineHost, httpAnswers, LabContainer, nameForRun } from "../helpers/lab/containers.ts";
 import { apiLevel, dockerApi, labEngine } from "../helpers/lab/engine.ts";
 import { evidenceFile, lineChartSvg } from "../helpers/lab/evidence.ts";
@@ -42,6 +41,49 @@ const LAB_MOUNTS = [
 ];
 const CADVISOR_ARGS = socket === BOOK_SOCKET ? [] : [`--docker=unix://${socket}`];
 
+// Docker API 1.44 is the oldest that Docker 29.0–29.2 accept; cAdvisor v0.46 speaks 1.41.
+const CADVISOR_API = "1.41";
+const engineRefusesCadvisor = apiLevel(engine.minApiVersion) > apiLevel(CADVISOR_API);
+// cAdvisor finds Docker's containers by their cgroups; a rootless engine with cgroup driver "none" gives them none.
+const cgroupsWarning = engine.warnings.find((warning) => /rootless-mode without cgroups/.test(warning));
+
+// Where cAdvisor v0.46 cannot see the engine's containers: each with the fact and the reason a step reports.
+const blindness = [
+  {
+    when: engine.imageStore === "containerd",
+    fact: `image store containerd (driver ${engine.driver})`,
+    why: "cAdvisor v0.46 cannot find a container's read-write layer there (google/cadvisor#3643: failed to identify the read-write layer ID … mount-id: no such file or directory)",
+  },
+  {
+    when: engine.product === "Podman",
+    fact: `Podman ${engine.version}`,
+    why: "cAdvisor reads Podman's containers only from v0.48 (google/cadvisor#3021, for #2424); v0.46 and Debian's 0.38 have no Podman support",
+  },
+  {
+    when: engineRefusesCadvisor,
+    fact: `minimum API version ${engine.minApiVersion}`,
+    why: `cAdvisor v0.46 speaks Docker API ${CADVISOR_API}, which this engine refuses`,
+  },
+  {
+    when: engine.rootless && engine.cgroupDriver === "none",
+    fact:
+      `rootless mode with cgroup driver none on cgroup v${engine.cgroupVersion}` +
+      (cgroupsWarning ? ` ("${cgroupsWarning.replace(/^WARNING: /, "")}")` : ""),
+    why:
+      "its containers get no cgroup of their own, and cAdvisor v0.46 knows containers only by their cgroups, so it " +
+      `never lists the workload (Docker's rootless docs, "Limiting resources": with cgroup driver none rootless mode ` +
+      "runs without cgroups; moby daemon/info_unix.go)",
+  },
+];
+const cadvisorSeesContainers = !blindness.some(({ when }) => when);
+
+function notApplicableWhereCadvisorCannotSeeContainers(skip: TestContext["skip"]) {
+  for (const { when, fact, why } of blindness) notApplicableOn(skip, when, fact, why);
+}
+
+const baseUrl = (cadvisor: StartedTestContainer) => `http://${cadvisor.getHost()}:${cadvisor.getMappedPort(8080)}`;
+const apiOf = (cadvisor: StartedTestContainer) => cadvisorApi(baseUrl(cadvisor));
+
 const lab = test
   .extend("cadvisorStart", { scope: "file", auto: true }, async ({}, hooks) => {
     const cadvisor = new LabContainer(image.ref)
@@ -70,50 +112,28 @@ const lab = test
     onCleanup(() => file[Symbol.asyncDispose]());
     return file;
   })
+  // The load test's windows begin as soon as cAdvisor samples the workload, while the first steps run.
+  .extend("windows", { scope: "file", auto: true }, async ({ cadvisorStart, workloadStart }, { onCleanup }) => {
+    const stopping = new AbortController();
+    const measured = (async () => {
+      if (!cadvisorSeesContainers) return undefined;
+      const [cadvisor, workload] = await Promise.all([cadvisorStart.started, workloadStart.started]);
+      const url = `http://${workload.getHost()}:${workload.getMappedPort(80)}`;
+      const plan = { url, windowMs: IDLE_WINDOW_MS, everyMs: SAMPLE_EVERY_MS, seenWithinMs: SEEN_WITHIN_MS };
+      return cpuWindows(apiOf(cadvisor), workloadName, plan, stopping.signal);
+    })();
+    measured.catch(() => undefined);
+    onCleanup(async () => {
+      stopping.abort();
+      await measured.catch(() => undefined);
+    });
+    return { measured };
+  })
   // For a step that may be not applicable: it decides that first, from facts, and only then waits for the containers.
   .extend("started", { scope: "file" }, ({ cadvisorStart, workloadStart }) => {
     const both = () => Promise.all([cadvisorStart.started, workloadStart.started]);
     return both;
   });
-
-const baseUrl = (cadvisor: StartedTestContainer) => `http://${cadvisor.getHost()}:${cadvisor.getMappedPort(8080)}`;
-const apiOf = (cadvisor: StartedTestContainer) => cadvisorApi(baseUrl(cadvisor));
-
-// Docker API 1.44 is the oldest that Docker 29.0–29.2 accept; cAdvisor v0.46 speaks 1.41.
-const CADVISOR_API = "1.41";
-const engineRefusesCadvisor = apiLevel(engine.minApiVersion) > apiLevel(CADVISOR_API);
-// cAdvisor finds Docker's containers by their cgroups; a rootless engine with cgroup driver "none" gives them none.
-const cgroupsWarning = engine.warnings.find((warning) => /rootless-mode without cgroups/.test(warning));
-
-function notApplicableWhereCadvisorCannotSeeContainers(skip: TestContext["skip"]) {
-  notApplicableOn(
-    skip,
-    engine.imageStore === "containerd",
-    `image store containerd (driver ${engine.driver})`,
-    "cAdvisor v0.46 cannot find a container's read-write layer there (google/cadvisor#3643: failed to identify the read-write layer ID … mount-id: no such file or directory)",
-  );
-  notApplicableOn(
-    skip,
-    engine.product === "Podman",
-    `Podman ${engine.version}`,
-    "cAdvisor reads Podman's containers only from v0.48 (google/cadvisor#3021, for #2424); v0.46 and Debian's 0.38 have no Podman support",
-  );
-  notApplicableOn(
-    skip,
-    engineRefusesCadvisor,
-    `minimum API version ${engine.minApiVersion}`,
-    `cAdvisor v0.46 speaks Docker API ${CADVISOR_API}, which this engine refuses`,
-  );
-  notApplicableOn(
-    skip,
-    engine.rootless && engine.cgroupDriver === "none",
-    `rootless mode with cgroup driver none on cgroup v${engine.cgroupVersion}` +
-      (cgroupsWarning ? ` ("${cgroupsWarning.replace(/^WARNING: /, "")}")` : ""),
-    "its containers get no cgroup of their own, and cAdvisor v0.46 knows containers only by their cgroups, so it " +
-      `never lists the workload (Docker's rootless docs, "Limiting resources": with cgroup driver none rootless mode ` +
-      "runs without cgroups; moby daemon/info_unix.go)",
-  );
-}
 
 function notApplicableWithoutWebUi(skip: TestContext["skip"]) {
   notApplicableWithout(
@@ -217,9 +237,13 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
 
   lab(
     "docker run -d --name workload nginx:1.18, then find it in /api/v1.3/docker and /metrics",
-    async ({ started, annotate, skip, onTestFinished }) => {
+    async ({ started, windows, annotate, skip, onTestFinished }) => {
       notApplicableWhereCadvisorCannotSeeContainers(skip);
-      const [cadvisor, workload] = await started();
+      const [cadvisor] = await started();
+      // The browser that renders the chart starts while the windows run, which is spent waiting anyway.
+      const browser = openBrowser(skip);
+      const opened = browser.catch(() => undefined);
+      onTestFinished(async () => (await opened)?.close());
       const api = apiOf(cadvisor);
       const polling = { timeout: SEEN_WITHIN_MS, interval: 100 };
       await expect
@@ -228,33 +252,13 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
       await expect.poll(() => api.metricNames(), polling).toContain(workloadName);
       await expect.poll(async () => (await api.samples(workloadName)).at(-1)?.seconds ?? 0, polling).toBeGreaterThan(0);
       await expect.poll(async () => (await api.metricsSample(workloadName))?.seconds ?? 0, polling).toBeGreaterThan(0);
-      await expect
-        .poll(async () => (await api.samples(workloadName)).length, {
-          ...polling,
-          message: "samples cAdvisor's own housekeeping took of the workload",
-        })
-        .toBeGreaterThanOrEqual(2);
-      const ownSamples = (await api.samples(workloadName)).length;
-
-      // The browser that renders the chart starts during the idle window, which is spent waiting anyway.
-      const browser = openBrowser(skip);
-      const opened = browser.catch(() => undefined);
-      onTestFinished(async () => (await opened)?.close());
-      const sampler = sampleCpu(api, workloadName, SAMPLE_EVERY_MS);
-      // The sampler's own clock, read in memory: polled often, the windows start and end on its first and last sample.
-      const sampled = { ...polling, interval: 50 };
-      await expect.poll(sampler.latest, sampled).toBeGreaterThan(0);
-      const idleStart = Date.now();
-      await sleep(IDLE_WINDOW_MS);
-      const loadStart = Date.now();
-      const loadEnd = loadStart + LOAD_WINDOW_MS;
-      const { answered, failed } = await loadFor(
-        `http://${workload.getHost()}:${workload.getMappedPort(80)}`,
-        LOAD_WINDOW_MS,
+      const measured = await windows.measured;
+      expect(measured?.ownSamples, "samples cAdvisor's own housekeeping took of the workload").toBeGreaterThanOrEqual(
+        2,
       );
-      await sleep(Math.max(0, loadEnd - Date.now()));
-      await expect.poll(sampler.latest, sampled).toBeGreaterThanOrEqual(loadEnd);
-      const { api: fromApi, metrics: fromMetrics } = await sampler.stop();
+      const { ownSamples, idleStart, loadStart, loadEnd, answered, failed, ...sampled } = measured as CpuWindows;
+      const [fromApi, fromMetrics] = [sampled.api, sampled.metrics];
+      expect(fromApi.at(-1)?.at, "the last sample asked of /api/v2.0/stats").toBeGreaterThanOrEqual(loadEnd);
 
       const inApi = { idle: cpuWithin(fromApi, idleStart, loadStart), load: cpuWithin(fromApi, loadStart, loadEnd) };
       const prometheus = {

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Pool, request } from "undici";
 import { expect } from "vitest";
+import { pollUntil } from "../util/poll.ts";
 import type { Point } from "./evidence.ts";
 
 export interface CpuSample {
@@ -69,8 +70,7 @@ export function cadvisorApi(baseUrl: string) {
     machine: async () => (await (await request(`${baseUrl}/api/v1.3/machine`)).body.json()) as MachineInfo,
     samples: async (name: string): Promise<CpuSample[]> =>
       ((await containers()).find(({ aliases }) => aliases.includes(name))?.stats ?? []).map(sampleOf),
-    // `max_age` has cAdvisor take a fresh sample when its last is older: between load bursts its own housekeeping
-    // interval grows to 15 s or more (dynamic housekeeping), too sparse to compare windows of a few seconds.
+    // `max_age` has cAdvisor take a fresh sample when its last is older.
     freshSample: async (name: string, maxAgeMs: number): Promise<CpuSample | undefined> => {
       const query = `type=docker&count=1&max_age=${maxAgeMs}ms`;
       const response = await request(`${baseUrl}/api/v2.0/stats/${name}?${query}`);
@@ -89,33 +89,85 @@ export function cadvisorApi(baseUrl: string) {
 
 export type CadvisorApi = ReturnType<typeof cadvisorApi>;
 
-// Both series sampled every `everyMs`, each on its own: /metrics only ever shows the latest sample, and a slow
-// /metrics (it lists every container on the engine) must not thin out the API's series.
-export function sampleCpu(api: CadvisorApi, name: string, everyMs: number) {
-  const controller = new AbortController();
-  const collect = (fetchSample: () => Promise<CpuSample | undefined>) => {
-    const samples: CpuSample[] = [];
-    const done = (async () => {
-      while (!controller.signal.aborted) {
-        const tick = Date.now();
-        const sample = await fetchSample().catch(() => undefined);
-        if (sample && sample.at !== samples.at(-1)?.at) samples.push(sample);
-        const wait = Math.max(0, everyMs - (Date.now() - tick));
-        await sleep(wait, undefined, { signal: controller.signal }).catch(() => undefined);
-      }
-    })();
-    return { samples, done };
-  };
-  const fromApi = collect(() => api.freshSample(name, everyMs / 2));
-  const fromMetrics = collect(() => api.metricsSample(name));
+// One series of samples, asked for every `everyMs` from `seed` on. `finish(at)` asks at once, then every 50 ms, until
+// the series holds a sample taken at or after `at`.
+function collectCpu(
+  fetchSample: (until: number) => Promise<CpuSample | undefined>,
+  everyMs: number,
+  signal: AbortSignal,
+  seed: CpuSample[] = [],
+) {
+  const samples = [...seed];
+  let until = Infinity;
+  let wake = new AbortController();
+  const done = (async () => {
+    while (!signal.aborted && (samples.at(-1)?.at ?? 0) < until) {
+      const tick = Date.now();
+      const sample = await fetchSample(until).catch(() => undefined);
+      if (sample && sample.at > (samples.at(-1)?.at ?? 0)) samples.push(sample);
+      const wait = until === Infinity ? Math.max(0, everyMs - (Date.now() - tick)) : 50;
+      await sleep(wait, undefined, { signal: AbortSignal.any([signal, wake.signal]) }).catch(() => undefined);
+    }
+  })();
   return {
-    latest: () => Math.min(fromApi.samples.at(-1)?.at ?? 0, fromMetrics.samples.at(-1)?.at ?? 0),
-    stop: async () => {
-      controller.abort();
-      await Promise.all([fromApi.done, fromMetrics.done]);
-      return { api: fromApi.samples, metrics: fromMetrics.samples };
+    latest: () => samples.at(-1)?.at ?? 0,
+    finish: async (at: number) => {
+      until = at;
+      wake.abort();
+      wake = new AbortController();
+      await done;
+      return samples;
     },
   };
+}
+
+export interface CpuWindows {
+  ownSamples: number;
+  idleStart: number;
+  loadStart: number;
+  loadEnd: number;
+  answered: number;
+  failed: number;
+  api: CpuSample[];
+  metrics: CpuSample[];
+}
+
+// The load test: an idle window of `windowMs` from cAdvisor's first sample of `name`, then a load burst on `url` of the
+// same length. /metrics, which only shows cAdvisor's latest sample, is read every `everyMs` from the start. The API's
+// series asks for a fresh sample every `everyMs` (`max_age`: between bursts cAdvisor's own housekeeping interval grows
+// to 15 s or more), but only once cAdvisor's housekeeping has sampled `name` twice on its own: from then on every
+// sample is one the lab asked for. Only `ownSamples` when that did not happen within `seenWithinMs`.
+export async function cpuWindows(
+  api: CadvisorApi,
+  name: string,
+  { url, windowMs, everyMs, seenWithinMs }: { url: string; windowMs: number; everyMs: number; seenWithinMs: number },
+  signal: AbortSignal,
+): Promise<CpuWindows | Pick<CpuWindows, "ownSamples">> {
+  let own: CpuSample[] = [];
+  const ownAtLeast = (count: number) => async () => {
+    own = await api.samples(name).catch(() => own);
+    return own.length >= count || signal.aborted ? true : undefined;
+  };
+  const seenFor = { timeoutMs: seenWithinMs, intervalMs: 50 };
+  if (!(await pollUntil(ownAtLeast(1), seenFor)) || signal.aborted) return { ownSamples: own.length };
+  const metrics = collectCpu(() => api.metricsSample(name), everyMs, signal);
+  await pollUntil(() => (metrics.latest() > 0 || signal.aborted ? true : undefined), seenFor);
+  let idleStart = Date.now();
+  if (!(await pollUntil(ownAtLeast(2), seenFor)) || signal.aborted) {
+    await metrics.finish(0);
+    return { ownSamples: own.length };
+  }
+  const ownSamples = own.length;
+  const maxAge = (until: number) => (until === Infinity ? everyMs / 2 : Math.max(1, Date.now() - until));
+  const fromApi = collectCpu((until) => api.freshSample(name, maxAge(until)), everyMs, signal, own);
+  if (Date.now() - idleStart > windowMs / 2) idleStart = Date.now();
+  await sleep(Math.max(0, idleStart + windowMs - Date.now()), undefined, { signal });
+  const loadStart = Date.now();
+  const loadEnd = loadStart + windowMs;
+  const { answered, failed } = await loadFor(url, windowMs, signal);
+  await sleep(Math.max(0, loadEnd - Date.now()), undefined, { signal });
+  const [apiSamples, metricsSamples] = await Promise.all([fromApi.finish(loadEnd), metrics.finish(loadEnd)]);
+  return { ownSamples, idleStart, loadStart, loadEnd, answered, failed, api: apiSamples, metrics: metricsSamples };
 }
 
 // Cumulative CPU seconds at a moment, read between the two samples around it.
@@ -149,12 +201,16 @@ export function cpuSeries(samples: CpuSample[], from: number, to: number): Point
 const LOAD = { connections: 4, maxRequests: 5_000 };
 
 // Requests that fail or stall are counted, not retried: the burst is bounded by LOAD.maxRequests and by `ms`.
-export async function loadFor(url: string, ms: number): Promise<{ answered: number; failed: number }> {
+export async function loadFor(
+  url: string,
+  ms: number,
+  signal?: AbortSignal,
+): Promise<{ answered: number; failed: number }> {
   const pool = new Pool(url, { connections: LOAD.connections, headersTimeout: 2_000, bodyTimeout: 2_000 });
   const deadline = Date.now() + ms;
   const counts = { sent: 0, answered: 0, failed: 0 };
   const worker = async () => {
-    while (counts.sent < LOAD.maxRequests && Date.now() < deadline) {
+    while (counts.sent < LOAD.maxRequests && Date.now() < deadline && !signal?.aborted) {
       counts.sent++;
       try {
         const response = await pool.request({ path: "/", method: "GET" });
