@@ -230,7 +230,9 @@ describe("Section 3.1.2: the development flow", { timeout: 180_000 }, () => {
           (started) => ({ started, error: undefined }),
           (error: Error) => ({ started: undefined, error: error.message.trim().split("\n").at(-1) }),
         );
-      await using started = up.started;
+      // `docker compose down` is a step of its own below; on a failure before it, leaving the block runs it.
+      await using running = new AsyncDisposableStack();
+      const started = up.started && running.use(up.started);
       // As one string, so that a failure shows the whole order the engine saw. Polled: where the engine names a
       // check's result only in the next check's event (Podman 4.3), the db's last check before the app's start is
       // known one interval later.
@@ -264,7 +266,7 @@ describe("Section 3.1.2: the development flow", { timeout: 180_000 }, () => {
       expect(before.containers).toEqual(expect.arrayContaining([...ours, `${other}-db-1`]));
       expect(before.networks).toEqual(expect.arrayContaining([network, `${other}_visits`]));
       const volumes = db.Mounts.flatMap(({ Type, Name }) => (Type === "volume" && Name ? [Name] : []));
-      await started!.down();
+      await running.disposeAsync();
       expect(await labResources(docker)).toEqual({
         containers: before.containers.filter((name) => !ours.includes(name)),
         networks: before.networks.filter((name) => name !== network),
