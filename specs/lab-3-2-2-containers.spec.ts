@@ -162,8 +162,8 @@ describe("Lab 3.2.2: container commands", { timeout: 60_000 }, () => {
   });
 
   lab("docker run -t container-test1 bash", async ({ containerTest1, annotate }) => {
-    // What the shell itself read of a line written to the terminal while it read: with -t, and with -it to show that
-    // the same read takes a line that does reach it.
+    // What the shell itself read of a line written to the terminal while it read: with -t, and, in a second container
+    // at the same time, with -it to show that the same read takes a line that does reach it.
     const readByShell = async (options: CreateOptions) => {
       await using container = await createRawContainer({
         Image: containerTest1.ref,
@@ -183,11 +183,10 @@ describe("Lab 3.2.2: container commands", { timeout: 60_000 }, () => {
       terminal.stream.destroy();
       return { config: (await container.inspect()).Config, read: { line, timedOut: Number(status) > 128 }, running };
     };
-    const withT = await readByShell({ Tty: true });
+    const [withT, withIt] = await Promise.all([readByShell({ Tty: true }), readByShell(INTERACTIVE_TTY)]);
     expect(withT.config).toMatchObject({ Tty: true, OpenStdin: false, AttachStdin: false });
     expect(withT.read, "what bash read of its terminal with -t").toEqual({ line: "", timedOut: true });
     expect(withT.running).toBe(true);
-    const withIt = await readByShell(INTERACTIVE_TTY);
     expect(withIt.read, "what bash read of its terminal with -it").toEqual({ line: TYPED, timedOut: false });
     await annotate(
       `bash read its terminal for ${READ_FOR_S} s while "${TYPED}" was written to it: with -t it read nothing ` +
