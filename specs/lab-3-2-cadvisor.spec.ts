@@ -240,10 +240,12 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
     async ({ started, windows, annotate, skip, onTestFinished }) => {
       notApplicableWhereCadvisorCannotSeeContainers(skip);
       const [cadvisor] = await started();
-      // The browser that renders the chart starts while the windows run, which is spent waiting anyway.
+      // The browser and the page that render the chart open while the windows run, which is spent waiting anyway.
       const browser = openBrowser(skip);
       const opened = browser.catch(() => undefined);
       onTestFinished(async () => (await opened)?.close());
+      const chartPage = browser.then((started) => started.newPage());
+      chartPage.catch(() => undefined);
       const api = apiOf(cadvisor);
       const polling = { timeout: SEEN_WITHIN_MS, interval: 100 };
       await expect
@@ -295,7 +297,7 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
       );
       expect(series.length).toBeGreaterThanOrEqual(MIN_CHART_SAMPLES);
 
-      const page = await (await browser).newPage();
+      const page = await chartPage;
       await page.goto(pathToFileURL(resolve(chart)).href);
       const png = chart.replace(/\.svg$/, ".png");
       await page.locator("svg").screenshot({ path: png });
