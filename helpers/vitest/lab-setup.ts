@@ -10,8 +10,8 @@ import { containerLogsSince } from "../run/logs.ts";
 process.env.TESTCONTAINERS_HOST_OVERRIDE ??= inject("engine").publishAddress;
 
 // The first container a worker starts takes testcontainers' machine-wide file lock (getReaper); the containers a file
-// starts at once would all ask for it, and each that lost would try again only after 500 ms or more. Where this fails,
-// the lab's own start says why.
+// starts at once would all ask for it, and each that lost would try again only after 500 ms or more
+// (testcontainers-node#887). Where this fails, the lab's own start says why.
 await engineClient()
   .then(getReaper)
   .catch(() => undefined);
