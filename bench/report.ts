@@ -8,6 +8,7 @@ const LIMIT = { aboveFloorMs: 1_000, ofBaseline: 0.75, ofBusyFloor: 1.15, busyMs
 
 export interface Round {
   empty: RunFigures;
+  stackEmpty: RunFigures;
   service: RunFigures;
   baseline: RunFigures;
   whole?: RunFigures;
@@ -101,6 +102,8 @@ export function targets(rounds: Round[]): string[] {
 
 const KINDS = {
   empty: "vitest's empty run (2 trivial files)",
+  stackEmpty:
+    "the same with the suite's stack (a global setup that asks testcontainers for its client; both files import it)",
   service: "service labs (3-1, 3-2, 3-3)",
   baseline: "bench/baseline.sh (the service labs in bash)",
   whole: "every lab (`vitest run --project labs`)",

@@ -1,7 +1,7 @@
 // The timed runs, each from launch to exit as a person at a terminal waits for it, with what it cost the machine: the
 // labs under vitest (read back through the one run model, their containers watched and probed), vitest's own empty
 // run, and the bash baseline.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startChild, vitestCommand, type ChildRun } from "../helpers/child-runs/child.ts";
@@ -52,13 +52,23 @@ async function timed(child: ChildRun, sampler: Sampler): Promise<Timed> {
   return { ok: code === 0, why: tail(child.output()), launchedAt: child.launchedAt, exitedAt, usage: sampler.end() };
 }
 
-// vitest's own floor: two trivial spec files in a throwaway project, on the labs project's pool and worker count.
-export async function runEmpty(): Promise<Timed> {
+// vitest's own floor: two trivial spec files in a throwaway project, on the labs project's pool and worker count. With
+// `stack`, the floor of the suite's stack: its global setup asks testcontainers for its engine client (as the labs'
+// does) and both files import testcontainers, as every lab's worker does.
+export async function runEmpty(stack = false): Promise<Timed> {
   const root = await mkdtemp(join(tmpdir(), "labs-bench-empty-"));
   try {
-    const config = { test: { globals: true, pool: "threads", isolate: false, maxWorkers: 2 } };
+    const setup = stack ? { globalSetup: ["./setup.mjs"] } : {};
+    const config = { test: { globals: true, pool: "threads", isolate: false, maxWorkers: 2, ...setup } };
     await writeFile(join(root, "vitest.config.mjs"), `export default ${JSON.stringify(config)};\n`);
-    for (const name of ["one", "two"]) await writeFile(join(root, `${name}.spec.ts`), `test("${name}", () => {});\n`);
+    const library = stack ? `import { GenericContainer } from "testcontainers";\n` : "";
+    const asked = stack ? "expect(GenericContainer).toBeDefined()" : "";
+    for (const name of ["one", "two"])
+      await writeFile(join(root, `${name}.spec.ts`), `${library}test("${name}", () => {${asked}});\n`);
+    const client = `import { getContainerRuntimeClient } from "testcontainers";\nexport default () => getContainerRuntimeClient().then(() => undefined);\n`;
+    if (stack) await writeFile(join(root, "setup.mjs"), client);
+    // Node finds testcontainers from the throwaway project through this project's node_modules.
+    if (stack) await symlink(join(process.cwd(), "node_modules"), join(root, "node_modules"), "junction");
     const usage = await sampler();
     const child = startChild(vitestCommand("--root", root), { ownGroup: false });
     usage.begin(child.pid);

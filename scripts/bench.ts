@@ -74,14 +74,16 @@ async function main(): Promise<number> {
   const rounds: Round[] = [];
   for (let round = 1; round <= count; round++) {
     const idle = await idleBusyPerMs();
-    const empty = await measured(`round ${round}: vitest's empty run`, runEmpty);
+    const empty = await measured(`round ${round}: vitest's empty run`, () => runEmpty());
+    const stackEmpty = await measured(`round ${round}: the empty run with testcontainers`, () => runEmpty(true));
     const service = await measured(`round ${round}: the service labs`, () => runSuite(SERVICE_SPECS));
     const baseline = await measured(`round ${round}: bench/baseline.sh`, () => runBaseline(cadvisorWindowMs()));
     const whole = serviceOnly ? undefined : await measured(`round ${round}: every lab`, () => runSuite());
-    if (!empty || !service || !baseline || (!serviceOnly && !whole)) continue;
+    if (!empty || !stackEmpty || !service || !baseline || (!serviceOnly && !whole)) continue;
     rounds.push({
       idleBusyPerMs: idle,
       empty: figures(empty),
+      stackEmpty: figures(stackEmpty),
       service: figures(service, windowsMs),
       baseline: figures(baseline),
       ...(whole && { whole: figures(whole, windowsMs) }),
