@@ -99,6 +99,13 @@ const CGROUP = "/sys/fs/cgroup";
 const V2 = existsSync(`${CGROUP}/cgroup.controllers`);
 export const PIDS_TREE = V2 ? CGROUP : `${CGROUP}/pids`;
 
+// The arguments of `sh -c` that move the shell into `part` of the engine's cgroup and exec the rest of its command
+// line there: all that starts from it stays where the stop finds it.
+export const inCgroup = (cgroup: string, part: string) => [
+  'echo $$ > "$0" && exec "$@"',
+  `${PIDS_TREE}/${cgroup}/${part}/cgroup.procs`,
+];
+
 // A running engine adds and removes cgroups while they are walked: a walk that raced one is done again.
 function subdirs(root: string, tries = 5): string[] {
   try {

@@ -5,7 +5,7 @@
 // Podman 4 serving the Docker API with the same isolation (podman.ts).
 // What it needs of the machine is in machine.ts, remote.ts, rootless.ts and podman.ts; scripts/private-engine.ts is
 // its command line.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -13,7 +13,15 @@ import { imageArchive } from "../engine/archive.ts";
 import type { Docker } from "../engine/client.ts";
 import { dockerApiAt, engineAnswers, type EngineAddress } from "../engine/hosts.ts";
 import { followProgress } from "../engine/progress.ts";
-import { addNetwork, cgroupPids, DOCKER28_DIR, ensureDocker28, freeNetwork, PIDS_TREE } from "./host-setup.ts";
+import {
+  addNetwork,
+  cgroupPids,
+  DOCKER28_DIR,
+  ensureDocker28,
+  freeNetwork,
+  inCgroup,
+  PIDS_TREE,
+} from "./host-setup.ts";
 import { removeCgroups, removeNetwork, unmountUnder } from "./host-setup.ts";
 import { ensurePodman, podmanPidfile, podmanSocket, preparePodman, removePodmanContainers } from "./podman.ts";
 import { healthchecksPidfile, removePodmanLeftovers } from "./podman.ts";
@@ -137,8 +145,6 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
         // Not the default engine's /docker, so that neither engine (nor a cAdvisor) takes the other's containers for its own.
         ...["--cgroup-parent", `/${p.cgroup}`],
       ];
-  // Joining the cgroup before exec puts dockerd and all it spawns (containerd, shims, proxies) where stop finds them.
-  const joinCgroup = ['echo $$ > "$0" && exec "$@"', `${PIDS_TREE}/${p.cgroup}/daemon/cgroup.procs`];
   const asUser = rootless && rootlessCommand(rootless, `${p.run}/rootlesskit`, args);
   // dockerd finds containerd, the shim and runc on its PATH.
   const env = asUser
@@ -154,26 +160,45 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
     ? { ...remote.clientEnv, TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE: p.socket }
     : { DOCKER_HOST: `unix://${p.socket}` };
   writeFileSync(`${p.run}/env.json`, JSON.stringify(clientEnv));
-  const launch = async () => {
-    const log = openSync(`${p.run}/dockerd.log`, "a");
-    const daemon = asUser ? asUser.argv : [`${bin}/dockerd`, ...args];
-    const [command, ...prefix] = [...(remote?.nsenter ?? []), "sh", "-c", ...joinCgroup, ...daemon];
-    // The run dir is a directory the rootless user may enter, as dockerd-rootless.sh's working directory must be.
-    const child = spawn(command!, prefix, { detached: true, stdio: ["ignore", log, log], env, cwd: p.run });
-    child.unref();
-    closeSync(log);
-    for (const deadline = Date.now() + 60_000; !(await engineAnswers(clientEnv, 2000)); await sleep(100)) {
-      if (child.exitCode === null && Date.now() < deadline) continue;
-      console.error(readFileSync(`${p.run}/dockerd.log`, "utf8").trimEnd().split("\n").slice(-20).join("\n"));
-      const why = child.exitCode === null ? "did not answer a ping within 60 s" : `exited with ${child.exitCode}`;
-      await stopPrivateEngine(o.name, true);
-      throw new Error(`${o.engine} engine ${o.name} ${why} (the last lines of its log are above)`);
-    }
-    return child;
+  const daemon = asUser ? asUser.argv : [`${bin}/dockerd`, ...args];
+  // Joining the cgroup before exec puts dockerd and all it spawns (containerd, shims, proxies) where stop finds them.
+  const argv = [...(remote?.nsenter ?? []), "sh", "-c", ...inCgroup(p.cgroup, "daemon"), ...daemon];
+  // The run dir is a directory the rootless user may enter, as dockerd-rootless.sh's working directory must be.
+  const daemonOptions = {
+    log: `${p.run}/dockerd.log`,
+    client: clientEnv,
+    named: `${o.engine} engine ${o.name}`,
+    env,
+    cwd: p.run,
   };
+  const launch = () =>
+    launchDaemon(argv, daemonOptions).catch(async (error: unknown) => {
+      await stopPrivateEngine(o.name, true);
+      throw error;
+    });
   const child = await launch();
   if (!o.quiet) console.error(`${o.name}: ${o.engine} answers on ${clientEnv.DOCKER_HOST} after ${seconds(started)}`);
   return runningEngine(o, p.cgroup, clientEnv, `${p.run}/docker.pid`, launch, child.pid!);
+}
+
+// Starts an engine's daemon detached, its output appended to `log`, and waits up to 60 s for it to answer at `client`;
+// otherwise prints the log's last lines and says whether it exited or never answered.
+async function launchDaemon(
+  [program, ...args]: string[],
+  o: { log: string; client: EngineAddress; named: string; env: NodeJS.ProcessEnv; cwd?: string; pidfile?: string },
+): Promise<ChildProcess> {
+  const log = openSync(o.log, "a");
+  const child = spawn(program!, args, { detached: true, stdio: ["ignore", log, log], env: o.env, cwd: o.cwd });
+  child.unref();
+  closeSync(log);
+  if (o.pidfile) writeFileSync(o.pidfile, String(child.pid));
+  for (const deadline = Date.now() + 60_000; !(await engineAnswers(o.client, 2000)); await sleep(100)) {
+    if (child.exitCode === null && Date.now() < deadline) continue;
+    console.error(readFileSync(o.log, "utf8").trimEnd().split("\n").slice(-20).join("\n"));
+    const why = child.exitCode === null ? "did not answer a ping within 60 s" : `exited with ${child.exitCode}`;
+    throw new Error(`${o.named} ${why} (the last lines of its log are above)`);
+  }
+  return child;
 }
 
 // A restart or a crash as a user meets it: the engine goes away for a while, then comes back on the same data. Down
@@ -218,36 +243,21 @@ async function startPodman(
 ): Promise<PrivateEngine> {
   const clientEnv = { DOCKER_HOST: `unix://${podmanSocket(p)}` };
   writeFileSync(`${p.run}/env.json`, JSON.stringify(clientEnv));
-  let service: ReturnType<typeof spawn> | undefined;
+  let service: ChildProcess | undefined;
   try {
     const { command, healthchecks, env } = await preparePodman(p, pool);
-    const launch = async () => {
-      const log = openSync(`${p.run}/podman.log`, "a");
-      const joinCgroup = ['echo $$ > "$0" && exec "$@"', `${PIDS_TREE}/${p.cgroup}/daemon/cgroup.procs`];
-      const [program, ...args] = command(joinCgroup);
-      const child = spawn(program!, args, {
-        detached: true,
-        stdio: ["ignore", log, log],
+    const launch = () =>
+      launchDaemon(command(inCgroup(p.cgroup, "daemon")), {
+        log: `${p.run}/podman.log`,
+        client: clientEnv,
+        named: `${version} (engine ${o.name})`,
         env: { ...process.env, ...env },
+        pidfile: podmanPidfile(p),
       });
-      child.unref();
-      closeSync(log);
-      writeFileSync(podmanPidfile(p), String(child.pid));
-      for (const deadline = Date.now() + 60_000; !(await engineAnswers(clientEnv, 2000)); await sleep(100)) {
-        if (child.exitCode === null && Date.now() < deadline) continue;
-        console.error(readFileSync(`${p.run}/podman.log`, "utf8").trimEnd().split("\n").slice(-20).join("\n"));
-        const why = child.exitCode === null ? "did not answer a ping within 60 s" : `exited with ${child.exitCode}`;
-        throw new Error(`${version} (engine ${o.name}) ${why} (the last lines of its log are above)`);
-      }
-      return child;
-    };
     service = await launch();
     const timersLog = openSync(`${p.run}/healthchecks.log`, "a");
     mkdirSync(`${PIDS_TREE}/${p.cgroup}/healthchecks`, { recursive: true });
-    const [program, ...args] = healthchecks([
-      'echo $$ > "$0" && exec "$@"',
-      `${PIDS_TREE}/${p.cgroup}/healthchecks/cgroup.procs`,
-    ]);
+    const [program, ...args] = healthchecks(inCgroup(p.cgroup, "healthchecks"));
     const timers = spawn(program!, args, {
       detached: true,
       stdio: ["ignore", timersLog, timersLog],

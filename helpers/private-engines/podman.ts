@@ -6,10 +6,10 @@ import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dockerApiAt, engineAnswers } from "../engine/hosts.ts";
-import { cgroupPids, CGROUP_TREES, PIDS_TREE, RUNC } from "./host-setup.ts";
+import { cgroupPids, CGROUP_TREES, inCgroup, PIDS_TREE, RUNC } from "./host-setup.ts";
 
 export const PODMAN = "/usr/bin/podman";
 // The distribution's defaults: with CONTAINERS_CONF set, Podman reads no other containers.conf, so the engine's own
@@ -206,12 +206,11 @@ async function startNamespace(p: PodmanLayout): Promise<void> {
     mkdirSync(placeFor(p, place), { recursive: true });
     return `mount --bind '${placeFor(p, place)}' '${place}'`;
   });
-  const procs = `${PIDS_TREE}/${p.cgroup}/namespace/cgroup.procs`;
-  mkdirSync(dirname(procs), { recursive: true });
+  mkdirSync(`${PIDS_TREE}/${p.cgroup}/namespace`, { recursive: true });
   const script = `${binds.join(" && ")} && exec sleep infinity`;
   const holder = spawn(
     "sh",
-    ["-c", 'echo $$ > "$0" && exec "$@"', procs, "unshare", "--mount", "--propagation", "slave", "sh", "-c", script],
+    ["-c", ...inCgroup(p.cgroup, "namespace"), "unshare", "--mount", "--propagation", "slave", "sh", "-c", script],
     { detached: true, stdio: "ignore" },
   );
   holder.unref();
