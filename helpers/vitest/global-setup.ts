@@ -6,6 +6,7 @@ import { buildMissingStandIns, officialAvailability } from "../run/auto-images.t
 import { imagesOfSelectedSpecs } from "../catalogue/selection.ts";
 import { imageMapFrom, imageSourceFrom, labPlatform } from "../catalogue/settings.ts";
 import { engineClient, EngineUnreachable, pinLocalEngineHost } from "../engine/client.ts";
+import { isEngineLost } from "../engine/lost.ts";
 import { describeEngine, describeRunner, engineFacts, runnerFacts, type Engine } from "../engine/facts.ts";
 import { assertBookPortsFree } from "../run/book-ports.ts";
 import { startRunAudit, type RunAudit } from "../run/audit.ts";
@@ -67,7 +68,11 @@ export default async function setup(project: TestProject) {
       const steps = project.vitest.state
         .getTestModules()
         .flatMap((module) => [...module.children.allTests()])
-        .filter((test) => experimental_getRunnerTask(test).result?.state === "run")
+        // A step the loss broke can have failed on it before the engine's event stream ended.
+        .filter((test) => {
+          const result = experimental_getRunnerTask(test).result;
+          return result?.state === "run" || (result?.state === "fail" && (result.errors ?? []).some(isEngineLost));
+        })
         .map(({ fullName }) => fullName);
       console.error(
         `engine: lost ${engine.endpoint} (${error.message})${steps.length ? ` during ${steps.join("; ")}` : ""}; ` +
