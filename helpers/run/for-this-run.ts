@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { GenericContainer } from "testcontainers";
-import { dockerApi, endpointOf } from "../engine/client.ts";
+import { GenericContainer, getReaper } from "testcontainers";
+import { dockerApi, endpointOf, engineClient } from "../engine/client.ts";
 import { LOOPBACK, publishAddressFor } from "../engine/reach.ts";
 import { LogTail } from "./logs.ts";
 
@@ -13,6 +13,16 @@ let published: Promise<string> | undefined;
 // engine's own address where it is on another one (see engine/reach.ts).
 export const publishAddress = async () =>
   (published ??= dockerApi().then((docker) => publishAddressFor(endpointOf(docker))));
+
+// testcontainers' getReaper takes a machine-wide file lock the first time a process starts a container, and keeps
+// only its result: containers started at once would each take the lock, and each that lost would try again only after
+// 500 ms or more (testcontainers-node#887). The first asks; the others wait for it. Where it fails, the container's own
+// start says why.
+let reaperAsked: Promise<unknown> | undefined;
+const reaperOnce = () =>
+  (reaperAsked ??= engineClient()
+    .then(getReaper)
+    .catch(() => undefined));
 
 const engineLoopback = new WeakSet<GenericContainer>();
 // A service the engine itself talks to (the search index, like the run's registry) must be on the engine's loopback
@@ -45,7 +55,7 @@ export function forThisRun<Base extends new (...args: any[]) => GenericContainer
     private readonly handle = randomBytes(6).toString("hex");
 
     protected override async beforeContainerCreated(): Promise<void> {
-      const address = await publishAddress();
+      const [address] = await Promise.all([publishAddress(), reaperOnce()]);
       const bindings = (this.hostConfig.PortBindings ?? {}) as Record<string, { HostIp?: string; HostPort?: string }[]>;
       for (const [port, [first, ...more]] of Object.entries(bindings)) {
         if (more.length || !first) throw new Error(`${port}: one binding per port, the run decides its address`);

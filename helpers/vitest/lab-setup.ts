@@ -1,6 +1,4 @@
-import { getReaper } from "testcontainers";
 import { afterAll, beforeEach, inject } from "vitest";
-import { engineClient } from "../engine/client.ts";
 import { isEngineLost } from "../engine/lost.ts";
 import { describeImage } from "../catalogue/plan.ts";
 import { usedImages } from "../lab/images.ts";
@@ -8,13 +6,6 @@ import { containerLogsSince } from "../run/logs.ts";
 
 // What testcontainers' getHost() answers, before a lab starts its first container: the address the run publishes on.
 process.env.TESTCONTAINERS_HOST_OVERRIDE ??= inject("engine").publishAddress;
-
-// The first container a worker starts takes testcontainers' machine-wide file lock (getReaper); the containers a file
-// starts at once would all ask for it, and each that lost would try again only after 500 ms or more
-// (testcontainers-node#887). Where this fails, the lab's own start says why.
-await engineClient()
-  .then(getReaper)
-  .catch(() => undefined);
 
 // A worker runs several files in turn (isolate: false), and the set is the worker's: each file reports its own.
 afterAll(({}, file) => {
