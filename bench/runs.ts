@@ -55,18 +55,26 @@ async function timed(child: ChildRun, sampler: Sampler): Promise<Timed> {
 // vitest's own floor: two trivial spec files in a throwaway project, on the labs project's pool and worker count. With
 // `stack`, the floor of the suite's stack: its global setup asks testcontainers for its engine client (as the labs'
 // does) and both files import testcontainers, as every lab's worker does.
+function emptyProject(stack: boolean): Record<string, string> {
+  const setup = stack ? { globalSetup: ["./setup.mjs"] } : {};
+  const config = { test: { globals: true, pool: "threads", isolate: false, maxWorkers: 2, ...setup } };
+  const spec = (name: string) =>
+    stack
+      ? `import { GenericContainer } from "testcontainers";\ntest("${name}", () => expect(GenericContainer).toBeDefined());\n`
+      : `test("${name}", () => {});\n`;
+  const client = `import { getContainerRuntimeClient } from "testcontainers";\nexport default () => getContainerRuntimeClient().then(() => undefined);\n`;
+  return {
+    "vitest.config.mjs": `export default ${JSON.stringify(config)};\n`,
+    "one.spec.ts": spec("one"),
+    "two.spec.ts": spec("two"),
+    ...(stack ? { "setup.mjs": client } : {}),
+  };
+}
+
 export async function runEmpty(stack = false): Promise<Timed> {
   const root = await mkdtemp(join(tmpdir(), "labs-bench-empty-"));
   try {
-    const setup = stack ? { globalSetup: ["./setup.mjs"] } : {};
-    const config = { test: { globals: true, pool: "threads", isolate: false, maxWorkers: 2, ...setup } };
-    await writeFile(join(root, "vitest.config.mjs"), `export default ${JSON.stringify(config)};\n`);
-    const library = stack ? `import { GenericContainer } from "testcontainers";\n` : "";
-    const asked = stack ? "expect(GenericContainer).toBeDefined()" : "";
-    for (const name of ["one", "two"])
-      await writeFile(join(root, `${name}.spec.ts`), `${library}test("${name}", () => {${asked}});\n`);
-    const client = `import { getContainerRuntimeClient } from "testcontainers";\nexport default () => getContainerRuntimeClient().then(() => undefined);\n`;
-    if (stack) await writeFile(join(root, "setup.mjs"), client);
+    for (const [file, text] of Object.entries(emptyProject(stack))) await writeFile(join(root, file), text);
     // Node finds testcontainers from the throwaway project through this project's node_modules.
     if (stack) await symlink(join(process.cwd(), "node_modules"), join(root, "node_modules"), "junction");
     const usage = await sampler();

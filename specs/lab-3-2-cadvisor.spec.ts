@@ -244,7 +244,7 @@ describe("Lab 3-2: cAdvisor", { timeout: 120_000 }, () => {
       const browser = openBrowser(skip);
       const opened = browser.catch(() => undefined);
       onTestFinished(async () => (await opened)?.close());
-      const chartPage = browser.then((started) => started.newPage());
+      const chartPage = browser.then((chromium) => chromium.newPage());
       chartPage.catch(() => undefined);
       const api = apiOf(cadvisor);
       const polling = { timeout: SEEN_WITHIN_MS, interval: 100 };

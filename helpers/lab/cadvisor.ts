@@ -160,6 +160,7 @@ export async function cpuWindows(
   const ownSamples = own.length;
   const maxAge = (until: number) => (until === Infinity ? everyMs / 2 : Math.max(1, Date.now() - until));
   const fromApi = collectCpu((until) => api.freshSample(name, maxAge(until)), everyMs, signal, own);
+  // Most of the idle window must fall where the API's series is dense: a late second sample starts the window again.
   if (Date.now() - idleStart > windowMs / 2) idleStart = Date.now();
   await sleep(Math.max(0, idleStart + windowMs - Date.now()), undefined, { signal });
   const loadStart = Date.now();
