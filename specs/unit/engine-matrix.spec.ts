@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Step } from "../../helpers/vitest/run-results.ts";
 import type { Engine } from "../../helpers/engine/facts.ts";
 import { matrixMarkdown, problemsOf, type EngineRun } from "../../scripts/engines/table.ts";
+import { stepOf } from "./step-results.ts";
 
 const engine = {
   product: "Docker",
@@ -10,18 +11,8 @@ const engine = {
   driver: "overlayfs",
   minApiVersion: "1.24",
 } as Engine;
-const step = (state: Step["state"], extra: Partial<Step> = {}): Step => ({
-  file: "specs/lab-3-3-nginx.spec.ts",
-  lab: "Lab 3-3: nginx web server",
-  title: "docker stop webserver1",
-  fullName: "Lab 3-3: nginx web server > docker stop webserver1",
-  state,
-  ms: 1,
-  observed: [],
-  kept: [],
-  logs: [],
-  ...extra,
-});
+const NGINX = { lab: "Lab 3-3: nginx web server", file: "specs/lab-3-3-nginx.spec.ts" };
+const step = (state: Step["state"], extra: Partial<Step> = {}) => stepOf(NGINX, "docker stop webserver1", state, extra);
 const run = (steps: Step[], exitCode = 0, output = ""): EngineRun => ({
   name: "docker28-containerd",
   run: { result: { engine, outcome: "passed", files: [], steps, errors: [] }, exitCode, output },

@@ -7,23 +7,15 @@ import { coverage, coverageProblems } from "../../scripts/mutants/coverage.ts";
 import { declaredUnbreakables, ROOT, type Mutant, type Unbreakable } from "../../scripts/mutants/declarations.ts";
 import { onlySteps, stepsOfUnbreakables, type Listed } from "../../scripts/mutants/declared-steps.ts";
 import { expectedSeconds, verdictOf, whyNotGreen } from "../../scripts/mutants/verdicts.ts";
+import { stepOf } from "./step-results.ts";
 
 const LAB = "Lab 3.2.2: container commands";
 const listed = (title: string, file = "specs/lab-3-2-2-containers.spec.ts"): Listed => ({
   file,
   fullName: `${LAB} > ${title}`,
 });
-const step = (title: string, state: Step["state"], extra: Partial<Step> = {}): Step => ({
-  ...listed(title),
-  lab: LAB,
-  title,
-  state,
-  ms: 1_000,
-  observed: [],
-  kept: [],
-  logs: [],
-  ...extra,
-});
+const step = (title: string, state: Step["state"], extra: Partial<Step> = {}) =>
+  stepOf({ lab: LAB, file: listed(title).file }, title, state, { ms: 1_000, ...extra });
 const run = (steps: Step[]): LabsRun => ({
   result: {
     outcome: steps.some(({ state }) => state === "failed") ? "failed" : "passed",

@@ -1,21 +1,12 @@
 import { describe, expect, it } from "vitest";
 import type { Step } from "../../helpers/vitest/run-results.ts";
 import { aloneVerdict, onlyStep } from "../../scripts/steps-alone/judge.ts";
+import { stepOf } from "./step-results.ts";
 
 const LAB = "Lab 3-3: nginx web server";
 const FILE = "specs/lab-3-3-nginx.spec.ts";
-const step = (title: string, state: Step["state"], extra: Partial<Step> = {}): Step => ({
-  file: FILE,
-  lab: LAB,
-  title,
-  fullName: `${LAB} > ${title}`,
-  state,
-  ms: 1,
-  observed: [],
-  kept: [],
-  logs: [],
-  ...extra,
-});
+const step = (title: string, state: Step["state"], extra: Partial<Step> = {}) =>
+  stepOf({ lab: LAB, file: FILE }, title, state, extra);
 const STOP = { file: FILE, fullName: `${LAB} > docker stop webserver1` };
 const run = (steps: Step[], exitCode = 0, output = "") => ({
   result: { outcome: "passed" as const, files: [], steps, errors: [] },
