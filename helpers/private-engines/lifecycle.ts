@@ -13,6 +13,7 @@ import { imageArchive } from "../engine/archive.ts";
 import type { Docker } from "../engine/client.ts";
 import { dockerApiAt, engineAnswers, type EngineAddress } from "../engine/hosts.ts";
 import { followProgress } from "../engine/progress.ts";
+import { pollUntil } from "../util/poll.ts";
 import {
   addNetwork,
   cgroupPids,
@@ -192,13 +193,12 @@ async function launchDaemon(
   child.unref();
   closeSync(log);
   if (o.pidfile) writeFileSync(o.pidfile, String(child.pid));
-  for (const deadline = Date.now() + 60_000; !(await engineAnswers(o.client, 2000)); await sleep(100)) {
-    if (child.exitCode === null && Date.now() < deadline) continue;
-    console.error(readFileSync(o.log, "utf8").trimEnd().split("\n").slice(-20).join("\n"));
-    const why = child.exitCode === null ? "did not answer a ping within 60 s" : `exited with ${child.exitCode}`;
-    throw new Error(`${o.named} ${why} (the last lines of its log are above)`);
-  }
-  return child;
+  const answered = async () =>
+    (await engineAnswers(o.client, 2000)) ? true : child.exitCode === null ? undefined : false;
+  if (await pollUntil(answered, { timeoutMs: 60_000 })) return child;
+  console.error(readFileSync(o.log, "utf8").trimEnd().split("\n").slice(-20).join("\n"));
+  const why = child.exitCode === null ? "did not answer a ping within 60 s" : `exited with ${child.exitCode}`;
+  throw new Error(`${o.named} ${why} (the last lines of its log are above)`);
 }
 
 // A restart or a crash as a user meets it: the engine goes away for a while, then comes back on the same data. Down
@@ -287,7 +287,7 @@ export async function stopPrivateEngine(name: string, quiet = false): Promise<vo
   const pid = Number(pidfile && readFileSync(pidfile, "utf8"));
   // A stale pidfile may name a recycled pid: only a process in the engine's cgroup is its dockerd.
   if (pid && cgroupPids(p.cgroup).includes(pid)) process.kill(pid, "SIGTERM");
-  for (const end = Date.now() + 30_000; cgroupPids(p.cgroup).includes(pid) && Date.now() < end;) await sleep(100);
+  await pollUntil(() => (cgroupPids(p.cgroup).includes(pid) ? undefined : true), { timeoutMs: 30_000 });
   for (let left = cgroupPids(p.cgroup), tries = 0; left.length; await sleep(100), left = cgroupPids(p.cgroup)) {
     if (++tries > 100) throw new Error(`engine ${name}: processes ${left.join(" ")} survive SIGKILL`);
     for (const stray of left) spawnSync("kill", ["-KILL", String(stray)]);

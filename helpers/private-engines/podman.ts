@@ -9,6 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dockerApiAt, engineAnswers } from "../engine/hosts.ts";
+import { pollUntil } from "../util/poll.ts";
 import { cgroupPids, CGROUP_TREES, inCgroup, PIDS_TREE, RUNC } from "./host-setup.ts";
 
 export const PODMAN = "/usr/bin/podman";
@@ -214,14 +215,14 @@ async function startNamespace(p: PodmanLayout): Promise<void> {
     { detached: true, stdio: "ignore" },
   );
   holder.unref();
-  for (const deadline = Date.now() + 10_000; ; await sleep(20)) {
+  const holding = () => {
     const cmdline = existsSync(`/proc/${holder.pid}/cmdline`)
       ? readFileSync(`/proc/${holder.pid}/cmdline`, "utf8")
       : "";
-    if (cmdline.startsWith("sleep\0")) break;
-    if (holder.exitCode !== null || Date.now() > deadline) {
-      throw new Error(`podman's mount namespace: ${script} did not come up (exit ${holder.exitCode})`);
-    }
+    return cmdline.startsWith("sleep\0") ? true : holder.exitCode === null ? undefined : false;
+  };
+  if (!(await pollUntil(holding, { timeoutMs: 10_000, intervalMs: 20 }))) {
+    throw new Error(`podman's mount namespace: ${script} did not come up (exit ${holder.exitCode})`);
   }
   writeFileSync(namespacePid(p), String(holder.pid));
 }

@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Docker } from "../engine/client.ts";
 import { followProgressWith, type Progress } from "../engine/progress.ts";
+import { pollUntil } from "../util/poll.ts";
 
 const TAIL_LINES = 40;
 const STEP_CONTAINER_GONE_MS = 10_000;
@@ -51,12 +51,9 @@ const statusOf = (error: unknown) => (error as { statusCode?: number }).statusCo
 // may never have reached us); until then it holds the step image it runs on.
 async function waitUntilNoContainerUses(docker: Docker, image: string): Promise<void> {
   const filters = JSON.stringify({ ancestor: [image] });
-  const deadline = Date.now() + STEP_CONTAINER_GONE_MS;
-  let users = await docker.listContainers({ all: true, filters });
-  while (users.length > 0 && Date.now() < deadline) {
-    await sleep(200);
-    users = await docker.listContainers({ all: true, filters });
-  }
+  let users: Awaited<ReturnType<Docker["listContainers"]>> = [];
+  const gone = async () => ((users = await docker.listContainers({ all: true, filters })).length ? undefined : true);
+  await pollUntil(gone, { timeoutMs: STEP_CONTAINER_GONE_MS, intervalMs: 200 });
   for (const { Id } of users) {
     await docker
       .getContainer(Id)
