@@ -182,17 +182,30 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
   return runningEngine(o, p.cgroup, clientEnv, `${p.run}/docker.pid`, launch, child.pid!);
 }
 
-// Starts an engine's daemon detached, its output appended to `log`, and waits up to 60 s for it to answer at `client`;
-// otherwise prints the log's last lines and says whether it exited or never answered.
-async function launchDaemon(
-  [program, ...args]: string[],
-  o: { log: string; client: EngineAddress; named: string; env: NodeJS.ProcessEnv; cwd?: string; pidfile?: string },
-): Promise<ChildProcess> {
+interface Detached {
+  log: string;
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  pidfile?: string;
+}
+
+// Starts `argv` detached from the run, its output appended to `log`, its pid written to `pidfile`.
+function spawnDetached([program, ...args]: string[], o: Detached): ChildProcess {
   const log = openSync(o.log, "a");
   const child = spawn(program!, args, { detached: true, stdio: ["ignore", log, log], env: o.env, cwd: o.cwd });
   child.unref();
   closeSync(log);
   if (o.pidfile) writeFileSync(o.pidfile, String(child.pid));
+  return child;
+}
+
+// Starts an engine's daemon detached and waits up to 60 s for it to answer at `client`; otherwise prints the last
+// lines of its log and says whether it exited or never answered.
+async function launchDaemon(
+  argv: string[],
+  o: Detached & { client: EngineAddress; named: string },
+): Promise<ChildProcess> {
+  const child = spawnDetached(argv, o);
   const answered = async () =>
     (await engineAnswers(o.client, 2000)) ? true : child.exitCode === null ? undefined : false;
   if (await pollUntil(answered, { timeoutMs: 60_000 })) return child;
@@ -255,17 +268,12 @@ async function startPodman(
         pidfile: podmanPidfile(p),
       });
     service = await launch();
-    const timersLog = openSync(`${p.run}/healthchecks.log`, "a");
     mkdirSync(`${PIDS_TREE}/${p.cgroup}/healthchecks`, { recursive: true });
-    const [program, ...args] = healthchecks(inCgroup(p.cgroup, "healthchecks"));
-    const timers = spawn(program!, args, {
-      detached: true,
-      stdio: ["ignore", timersLog, timersLog],
+    spawnDetached(healthchecks(inCgroup(p.cgroup, "healthchecks")), {
+      log: `${p.run}/healthchecks.log`,
       env: { ...process.env, ...env },
+      pidfile: healthchecksPidfile(p),
     });
-    timers.unref();
-    closeSync(timersLog);
-    writeFileSync(healthchecksPidfile(p), String(timers.pid));
     if (!o.quiet) console.error(`${o.name}: ${version} answers on ${clientEnv.DOCKER_HOST} after ${seconds(started)}`);
     return runningEngine(o, p.cgroup, clientEnv, podmanPidfile(p), launch, service.pid!);
   } catch (error) {
