@@ -36,6 +36,12 @@ function options() {
 
 // Without the engine or a stand-in the runs would fail (or pull) instead of measuring.
 async function preflight(): Promise<boolean> {
+  if (process.platform !== "linux") {
+    console.error(
+      `bench: it reads CPU and memory from /proc, which ${process.platform} does not have: run it on Linux, beside a local engine`,
+    );
+    return false;
+  }
   const docker = await dockerApi().catch((error: Error) => void console.error(`bench: ${error.message}`));
   const lacks = ({ standIn }: (typeof CATALOGUE)[number]) =>
     docker!
