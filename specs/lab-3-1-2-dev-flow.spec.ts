@@ -12,6 +12,7 @@ import { createRawContainer, LabContainer, labelInstruction, labMySql } from "..
 import { nameForRun, runLabels, startForFile } from "../helpers/lab/containers.ts";
 import { labCompose } from "../helpers/lab/compose.ts";
 import { networkFixture } from "../helpers/lab/network.ts";
+import { startEarly } from "../helpers/lab/start-early.ts";
 import { dockerApi, layerOutcomes, pullImage, push, type Docker } from "../helpers/lab/engine.ts";
 import { registryGet, runRegistry, seededBase } from "../helpers/lab/registry.ts";
 import { newSecret } from "../helpers/lab/secrets.ts";
@@ -40,8 +41,9 @@ const lab = test
     return image;
   })
   .extend("network", { scope: "file" }, networkFixture)
-  .extend("db", { scope: "file" }, async ({ network }, hooks) =>
-    startForFile(
+  // MySQL initialises while the first steps build the app.
+  .extend("dbStart", { scope: "file", auto: true }, async ({ network }, hooks) =>
+    startEarly(
       labMySql(mysqlImage.ref)
         .withNetworkMode(network.name)
         .withNetworkAliases("db")
@@ -52,6 +54,7 @@ const lab = test
       hooks,
     ),
   )
+  .extend("db", { scope: "file" }, ({ dbStart }) => dbStart.started)
   .extend("app", { scope: "file" }, async ({ image, network, db }, hooks) =>
     startForFile(
       new LabContainer(image.ref)
