@@ -41,8 +41,6 @@ export const CATALOGUE: readonly StandIn[] = [
   },
 ];
 
-export type OfficialRef = (typeof CATALOGUE)[number]["official"];
-
 export const STAND_IN_LABELS = {
   for: "labs.stand-in.for",
   recipe: "labs.stand-in.recipe",
