@@ -1,7 +1,7 @@
 // What a run of the labs did, step by step: the one model that the report, the console, the engine matrix, the broken
 // images, the bench, the official path and the report check read. It is built from vitest's reporter objects and
-// kept as JSON (reporter.ts; results.json in a report folder): vitest's JSON reporter drops skip notes, annotations,
-// error names and the errors outside any step.
+// kept as JSON (results-reporter.ts for another process; results.json in a report folder): vitest's JSON reporter
+// drops skip notes, annotations, error names and the errors outside any step.
 import { readFile } from "node:fs/promises";
 import { basename, relative } from "node:path";
 import type { SerializedError } from "vitest";
