@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { dockerApi } from "../../helpers/engine/client.ts";
-import { watchedBuild } from "../../helpers/engine/image-build.ts";
 import { RUN_LINE } from "../../helpers/run/identity.ts";
+import { imageBuiltFrom } from "../../helpers/stand-ins/recipe-build.ts";
 import { startChild, vitestCommand } from "../../helpers/child-runs/child.ts";
 import { LABS_REPORTER } from "../../helpers/child-runs/run-labs.ts";
 
@@ -52,9 +52,9 @@ describe("No generated secret appears in any output", { timeout: 300_000 }, () =
 
   it("a failing run (a broken MySQL through LABS_IMAGE_MAP) prints failures and container logs, and no password", async () => {
     const broken = `labs-secrets-probe/mysql-any-password:${process.pid}`;
-    // Through the engine's API: testcontainers' build would ask for Ryuk, which a machine without Docker Hub cannot pull.
-    const dockerfile = await readFile("images/broken/mysql-any-password/Dockerfile", "utf8");
-    expect((await watchedBuild(broken, dockerfile, {}, () => undefined)).error).toBeUndefined();
+    // As the broken-images script builds them: testcontainers' build would ask for Ryuk, which a machine without Docker
+    // Hub cannot pull.
+    await imageBuiltFrom(await dockerApi(), "images/broken/mysql-any-password", { tag: broken, labels: {} });
     try {
       const leaks = await secretLeaks(
         ["specs/lab-3-1-mysql.spec.ts", "specs/lab-3-1-2-dev-flow.spec.ts"],
