@@ -43,17 +43,11 @@ async function preflight(): Promise<boolean> {
     return false;
   }
   const docker = await dockerApi().catch((error: Error) => void console.error(`bench: ${error.message}`));
-  const lacks = ({ standIn }: (typeof CATALOGUE)[number]) =>
-    docker!
-      .getImage(standIn)
-      .inspect()
-      .then(
-        () => [],
-        () => [standIn],
-      );
-  const missing = docker ? (await Promise.all(CATALOGUE.map(lacks))).flat() : [];
+  if (!docker) return false;
+  const inspected = await Promise.allSettled(CATALOGUE.map(({ standIn }) => docker.getImage(standIn).inspect()));
+  const missing = CATALOGUE.filter((_, index) => inspected[index]!.status === "rejected").map(({ standIn }) => standIn);
   if (missing.length) console.error(`bench: not built: ${missing.join(", ")}: run \`npm run images:build\``);
-  return Boolean(docker) && missing.length === 0;
+  return missing.length === 0;
 }
 
 const failures: string[] = [];
