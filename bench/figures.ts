@@ -3,12 +3,13 @@
 // steps declare; a run's is its longest lab's, a floor (every lab at once), not a schedule.
 import { basename } from "node:path";
 import type { SuiteRun, Timed } from "./runs.ts";
+import { windowsMs } from "./windows.ts";
 
 const labName = (file: string) => basename(file).replace(/\.spec\.ts$/, "");
 
 export type RunFigures = ReturnType<typeof figures>;
 
-export function figures(run: Timed & Partial<SuiteRun>, windowsMs: (lab: string) => number = () => 0) {
+export function figures(run: Timed & Partial<SuiteRun>) {
   const { usage } = run;
   const containers = run.containers ?? [];
   const files = (run.result?.files ?? []).flatMap(({ file, times }) => (times ? [{ file, ...times }] : []));

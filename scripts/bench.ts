@@ -11,7 +11,7 @@ import { machine } from "../bench/machine.ts";
 import { DEFINITIONS, labs, runs, largest, targets, type Round } from "../bench/report.ts";
 import { runBaseline, runEmpty, runSuite, type Timed } from "../bench/runs.ts";
 import { machineBusyMs } from "../bench/sampler.ts";
-import { cadvisorWindowMs, windowsMs } from "../bench/windows.ts";
+import { cadvisorWindowMs } from "../bench/windows.ts";
 
 const SERVICE_SPECS = ["lab-3-1-mysql", "lab-3-2-cadvisor", "lab-3-3-nginx"].map((lab) => `specs/${lab}.spec.ts`);
 const IDLE_MS = 2_000;
@@ -84,9 +84,9 @@ async function main(): Promise<number> {
       idleBusyPerMs: idle,
       empty: figures(empty),
       stackEmpty: figures(stackEmpty),
-      service: figures(service, windowsMs),
+      service: figures(service),
       baseline: figures(baseline),
-      ...(whole && { whole: figures(whole, windowsMs) }),
+      ...(whole && { whole: figures(whole) }),
     });
   }
   const whole = rounds.flatMap(({ whole }) => whole ?? []);
