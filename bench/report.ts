@@ -117,9 +117,8 @@ export function runs(rounds: Round[]): string[] {
 }
 
 export function labs(rounds: RunFigures[]): string[] {
-  const names = [...new Set(rounds.flatMap(({ labs }) => labs.map(({ lab }) => lab)))];
-  const rows = names.map((name) => {
-    const labs = rounds.flatMap(({ labs }) => labs.filter(({ lab }) => lab === name));
+  const everyRound = rounds.flatMap(({ labs }) => labs);
+  const rows = [...Map.groupBy(everyRound, ({ lab }) => lab)].map(([name, labs]) => {
     const each = (pick: (lab: (typeof labs)[number]) => number) => spread(labs.map(pick));
     const [ready, critical, wall] = [each((l) => l.readyMs), each((l) => l.criticalMs), each((l) => l.fileMs)];
     return [name, `${labs[0]!.slowest} ${ready}`, each((l) => l.windowsMs), critical, wall, each((l) => l.cpuMs)];
