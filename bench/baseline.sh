@@ -17,7 +17,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-now() { echo "$EPOCHREALTIME"; }
 fail() { echo "FAILED ($LAB): $*" >&2 && exit 1; }
 expect() { [[ $2 =~ $3 ]] || fail "$1: [$2] does not match /$3/"; }
 until_ok() { # until_ok <seconds> <what> <command...>: polls every 100 ms
@@ -29,7 +28,7 @@ until_ok() { # until_ok <seconds> <what> <command...>: polls every 100 ms
 	done
 }
 port_of() { docker port "$1" "$2/tcp" | sed -n 's/^127\.0\.0\.1://p' | head -n 1; }
-answers() { [[ $(curl -s --max-time 2 "$1") == *"$2"* ]]; }
+answers() { [[ $(curl -s --max-time 10 "$1") =~ $2 ]]; } # answers <url> <regex>
 
 LAB=lab-3-1-mysql
 net="net-$RUN" db="some-mysql-$RUN"
@@ -73,18 +72,18 @@ cpu_after() {
 	done
 	echo "$total"
 }
-until_ok 30 "cAdvisor sees the workload" sh -c "curl -s $api/api/v1.3/docker/$workload | grep -q usage"
-until_ok 30 "/metrics has the workload" sh -c "curl -s $api/metrics | grep -q 'cpu_usage_seconds_total{.*$workload'"
-idle0=$(cpu_after "$(now)")
+until_ok 30 "cAdvisor sees the workload" answers "$api/api/v1.3/docker/$workload" usage
+until_ok 30 "/metrics has the workload" answers "$api/metrics" "cpu_usage_seconds_total[{][^}]*$workload"
+idle0=$(cpu_after "$EPOCHREALTIME")
 sleep "$WINDOW"
-idle1=$(cpu_after "$(now)")
-end=$(awk -v a="$(now)" -v w="$WINDOW" 'BEGIN { printf "%.3f", a + w }')
+idle1=$(cpu_after "$EPOCHREALTIME")
+end=$(awk -v a="$EPOCHREALTIME" -v w="$WINDOW" 'BEGIN { printf "%.3f", a + w }')
 # At least one burst of 400 requests, repeated until the load window is over (a bounded loop all the same).
 for ((burst = 0; burst < 100; burst++)); do
 	curl -sf --max-time 10 "$web?[1-400]" >/dev/null || fail "the workload stopped answering"
-	awk -v a="$(now)" -v b="$end" 'BEGIN { exit !(a >= b) }' && break
+	awk -v a="$EPOCHREALTIME" -v b="$end" 'BEGIN { exit !(a >= b) }' && break
 done
-load1=$(cpu_after "$(now)")
+load1=$(cpu_after "$EPOCHREALTIME")
 ((load1 - idle1 > idle1 - idle0)) || fail "CPU under load ($((load1 - idle1))) not above idle ($((idle1 - idle0)))"
 docker rm -fv "$workload" "$cadvisor" >/dev/null
 

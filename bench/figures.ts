@@ -3,38 +3,17 @@
 // steps declare; a run's is its longest lab's, a floor (every lab at once), not a schedule.
 import { basename } from "node:path";
 import type { SuiteRun, Timed } from "./runs.ts";
+import { windowsMs } from "./windows.ts";
 
-export const labName = (file: string) => basename(file).replace(/\.spec\.ts$/, "");
+const labName = (file: string) => basename(file).replace(/\.spec\.ts$/, "");
 
-export interface LabFigures {
-  lab: string;
-  slowest: string;
-  readyMs: number;
-  windowsMs: number;
-  criticalMs: number;
-  fileMs: number; // queued on a worker → ended
-  cpuMs: number;
-}
+export type RunFigures = ReturnType<typeof figures>;
 
-export interface RunFigures {
-  wallMs: number;
-  load: number;
-  busy: { machine: number; runner: number; children: number; engine: number; containers: number; rest: number };
-  peakKb: number;
-  beforeFilesKb?: number; // the main process before its first file was queued: no worker had run a lab yet
-  heapsKb: number[]; // each worker's V8 heap in use at its files' ends, the largest
-  criticalMs: number;
-  beforeFilesMs: number;
-  labs: LabFigures[];
-  steps: { name: string; ms: number }[];
-  containers: { name: string; ms: number }[];
-}
-
-export function figures(run: Timed & Partial<SuiteRun>, windowsMs: (lab: string) => number = () => 0): RunFigures {
+export function figures(run: Timed & Partial<SuiteRun>) {
   const { usage } = run;
   const containers = run.containers ?? [];
   const files = (run.result?.files ?? []).flatMap(({ file, times }) => (times ? [{ file, ...times }] : []));
-  const labs = files.map(({ file, queuedAt, endedAt = run.exitedAt }): LabFigures => {
+  const labs = files.map(({ file, queuedAt, endedAt = run.exitedAt }) => {
     const own = containers.filter(({ spec }) => spec === file);
     const ready = own.map(({ name, createdAt = 0, readyAt }) => ({ name, ms: readyAt ? readyAt - createdAt : 0 }));
     const slowest = ready.reduce((a, b) => (b.ms > a.ms ? b : a), { name: "–", ms: 0 });
@@ -45,7 +24,7 @@ export function figures(run: Timed & Partial<SuiteRun>, windowsMs: (lab: string)
       readyMs: slowest.ms,
       windowsMs: windows,
       criticalMs: slowest.ms + windows,
-      fileMs: endedAt - queuedAt,
+      fileMs: endedAt - queuedAt, // queued on a worker → ended
       cpuMs: own.reduce((sum, { cpuMs }) => sum + cpuMs, 0),
     };
   });
@@ -66,7 +45,9 @@ export function figures(run: Timed & Partial<SuiteRun>, windowsMs: (lab: string)
       rest: usage.machineMs - usage.childTreeMs - engine - containersMs,
     },
     peakKb: usage.peakKb,
+    // the main process before its first file was queued: no worker had run a lab yet
     beforeFilesKb: files.length ? usage.samples.findLast(({ at }) => at <= firstQueued)?.rssKb : undefined,
+    // each worker's V8 heap in use at its files' ends, the largest
     heapsKb: [...heaps.values()].filter(Boolean).map((bytes) => bytes / 1024),
     criticalMs: Math.max(0, ...labs.map(({ criticalMs }) => criticalMs)),
     beforeFilesMs: files.length ? firstQueued - run.launchedAt : 0,

@@ -19,7 +19,7 @@ const s = (ms: number) => (ms / 1000).toFixed(1);
 const mb = (kb: number) => String(Math.round(kb / 1024));
 const x = (ratio: number) => ratio.toFixed(2);
 
-export const median = (values: number[]) => {
+const median = (values: number[]) => {
   const sorted = values.toSorted((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
@@ -39,63 +39,54 @@ const table = (head: string[], rows: (string | number)[][]) => [
   ...rows.map(row),
 ];
 
-type Measure = { floor: number; limit: number; measured: number };
-
-// Met when, in the median round, the measured value is within that round's limit.
+// Each target's [floor, limit, measured] in each round that measured it. Met when, in the median round, the measured
+// value is within that round's limit.
 export function targets(rounds: Round[]): string[] {
   const whole = rounds.flatMap(({ whole, idleBusyPerMs }) => (whole ? [{ ...whole, idleBusyPerMs }] : []));
   const floor = ({ empty, service }: Round) => empty.wallMs + service.criticalMs;
   const busyFloor = ({ busy }: RunFigures) => busy.machine / CORES;
   const sec = (ms: number) => `${s(ms)} s`;
-  const all: [string, string, (value: number) => string, Measure[]][] = [
+  const all: [string, string, (value: number) => string, [floor: number, limit: number, measured: number][]][] = [
     [
       `Service labs: launch → exit ≤ vitest's empty run + critical path + ${sec(LIMIT.aboveFloorMs)}`,
       "empty run + critical path",
       sec,
-      rounds.map((r) => ({ floor: floor(r), limit: floor(r) + LIMIT.aboveFloorMs, measured: r.service.wallMs })),
+      rounds.map((r) => [floor(r), floor(r) + LIMIT.aboveFloorMs, r.service.wallMs]),
     ],
     [
       `Service labs ÷ bench/baseline.sh ≤ ${LIMIT.ofBaseline}`,
       "(empty run + critical path) ÷ baseline",
       x,
-      rounds.map((r) => ({
-        floor: floor(r) / r.baseline.wallMs,
-        limit: LIMIT.ofBaseline,
-        measured: r.service.wallMs / r.baseline.wallMs,
-      })),
+      rounds.map((r) => [floor(r) / r.baseline.wallMs, LIMIT.ofBaseline, r.service.wallMs / r.baseline.wallMs]),
     ],
     [
       `Every lab: launch → exit ≤ ${LIMIT.ofBusyFloor} × busy core-s ÷ ${CORES} cores`,
       "busy core-s ÷ cores",
       sec,
-      whole.map((r) => ({ floor: busyFloor(r), limit: busyFloor(r) * LIMIT.ofBusyFloor, measured: r.wallMs })),
+      whole.map((r) => [busyFloor(r), busyFloor(r) * LIMIT.ofBusyFloor, r.wallMs]),
     ],
     [
       `Every lab: the machine's busy core-s ≤ ${s(LIMIT.busyMs)}`,
       "others' work, at the idle rate before the round",
       s,
-      whole.map((r) => ({ floor: r.wallMs * r.idleBusyPerMs, limit: LIMIT.busyMs, measured: r.busy.machine })),
+      whole.map((r) => [r.wallMs * r.idleBusyPerMs, LIMIT.busyMs, r.busy.machine]),
     ],
     [
       `Runner peak memory ≤ ${mb(LIMIT.runnerKb)} MB`,
       "vitest's empty run",
       (kb) => `${mb(kb)} MB`,
-      rounds.map((r) => ({
-        floor: r.empty.peakKb,
-        limit: LIMIT.runnerKb,
-        measured: Math.max(r.service.peakKb, r.whole?.peakKb ?? 0),
-      })),
+      rounds.map((r) => [r.empty.peakKb, LIMIT.runnerKb, Math.max(r.service.peakKb, r.whole?.peakKb ?? 0)]),
     ],
   ];
   const rows = all.flatMap(([name, floorIs, unit, each]) => {
     if (each.length === 0) return [];
-    const of = (key: keyof Measure) =>
+    const column = (index: 0 | 1 | 2) =>
       spread(
-        each.map((measure) => measure[key]),
+        each.map((round) => round[index]),
         unit,
       );
-    const met = median(each.map(({ measured, limit }) => measured / limit)) <= 1;
-    return [[name, `${of("floor")} (${floorIs})`, of("limit"), of("measured"), met ? "met" : "**MISSED**"]];
+    const met = median(each.map(([, limit, measured]) => measured / limit)) <= 1;
+    return [[name, `${column(0)} (${floorIs})`, column(1), column(2), met ? "met" : "**MISSED**"]];
   });
   return table(["Target", "Floor", "Limit", "Measured", ""], rows);
 }
@@ -113,14 +104,12 @@ const SHARES = ["machine", "runner", "children", "engine", "containers", "rest"]
 export function runs(rounds: Round[]): string[] {
   const rows = Object.entries(KINDS).flatMap(([kind, name]) => {
     const runs = rounds.flatMap((round) => round[kind as keyof typeof KINDS] ?? []);
-    const each = (pick: (run: RunFigures) => number, unit = s) => spread(runs.map(pick), unit);
     if (runs.length === 0) return [];
-    const memory = `${each((r) => r.peakKb, mb)} (${each((r) => r.beforeFilesKb ?? 0, mb)}; ${
-      runs[0]!.heapsKb.map(mb).join(" + ") || "–"
-    })`;
-    const load = each((r) => r.load, x);
-    const [wall, critical, first] = [each((r) => r.wallMs), each((r) => r.criticalMs), each((r) => r.beforeFilesMs)];
-    return [[name, wall, critical, first, ...SHARES.map((share) => each((r) => r.busy[share])), memory, load]];
+    const each = (pick: (run: RunFigures) => number, unit = s) => spread(runs.map(pick), unit);
+    const times = [each((r) => r.wallMs), each((r) => r.criticalMs), each((r) => r.beforeFilesMs)];
+    const heaps = runs[0]!.heapsKb.map(mb).join(" + ") || "–";
+    const memory = `${each((r) => r.peakKb, mb)} (${each((r) => r.beforeFilesKb ?? 0, mb)}; ${heaps})`;
+    return [[name, ...times, ...SHARES.map((share) => each((r) => r.busy[share])), memory, each((r) => r.load, x)]];
   });
   const head = ["Run", "launch → exit (s)", "critical path (s)", "to the first file (s)", "busy core-s: machine"];
   head.push("runner", "its children", "engine", "containers", "rest", "runner peak MB (before the files; heaps)");
@@ -128,9 +117,8 @@ export function runs(rounds: Round[]): string[] {
 }
 
 export function labs(rounds: RunFigures[]): string[] {
-  const names = [...new Set(rounds.flatMap(({ labs }) => labs.map(({ lab }) => lab)))];
-  const rows = names.map((name) => {
-    const labs = rounds.flatMap(({ labs }) => labs.filter(({ lab }) => lab === name));
+  const everyRound = rounds.flatMap(({ labs }) => labs);
+  const rows = [...Map.groupBy(everyRound, ({ lab }) => lab)].map(([name, labs]) => {
     const each = (pick: (lab: (typeof labs)[number]) => number) => spread(labs.map(pick));
     const [ready, critical, wall] = [each((l) => l.readyMs), each((l) => l.criticalMs), each((l) => l.fileMs)];
     return [name, `${labs[0]!.slowest} ${ready}`, each((l) => l.windowsMs), critical, wall, each((l) => l.cpuMs)];

@@ -4,12 +4,12 @@
 import { mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startChild, vitestCommand, type ChildRun } from "../helpers/child-runs/child.ts";
+import { startChild, vitestCommand, type ChildOptions } from "../helpers/child-runs/child.ts";
 import { dockerApi } from "../helpers/engine/client.ts";
 import { LABS_REPORTER, runLabs } from "../helpers/child-runs/run-labs.ts";
 import type { RunResult } from "../helpers/vitest/run-results.ts";
-import { EngineWatch, type Seen } from "./engine-watch.ts";
-import { Sampler, type Usage } from "./sampler.ts";
+import { watchEngine, type Seen } from "./engine-watch.ts";
+import { sample, type Usage } from "./sampler.ts";
 
 export interface Timed {
   ok: boolean;
@@ -30,26 +30,29 @@ const tail = (output: string) => output.trimEnd().split("\n").slice(-30).join("\
 const ENV = { LABS_IMAGES: "local", TESTCONTAINERS_RYUK_DISABLED: "true", LABS_IMAGE_MAP: undefined };
 
 // The engine's socket, where its pid file is found beside it.
-const sampler = async () => new Sampler(((await dockerApi()).modem as { socketPath?: string }).socketPath);
+const engineSocket = async () => ((await dockerApi()).modem as { socketPath?: string }).socketPath;
 
 export async function runSuite(files: string[] = []): Promise<SuiteRun> {
-  const [sampled, watch] = [await sampler(), new EngineWatch()];
-  await watch.start();
+  const [socket, watch] = [await engineSocket(), await watchEngine()];
+  let sampled: (() => Usage) | undefined; // set as the child starts, before runLabs resolves
   const run = await runLabs({
     files,
     args: ["--logHeapUsage"],
     reporters: ["verbose", LABS_REPORTER],
     env: { ...ENV, LABS_BOOK_PORTS: undefined },
-    onStart: (child) => (watch.follow(child.pid), sampled.begin(child.pid)),
+    onStart: (child) => (watch.follow(child.pid), (sampled = sample(child.pid, socket))),
   });
-  const [{ exitCode, output, launchedAt, exitedAt, result }, usage] = [run, sampled.end()];
+  const [{ exitCode, output, launchedAt, exitedAt, result }, usage] = [run, sampled!()];
   const ok = exitCode === 0 && result.files.length > 0;
   return { ok, why: tail(output), launchedAt, exitedAt, usage, result, containers: await watch.stop(result.runId) };
 }
 
-async function timed(child: ChildRun, sampler: Sampler): Promise<Timed> {
+async function runTimed(command: string[], options: ChildOptions): Promise<Timed> {
+  const socket = await engineSocket();
+  const child = startChild(command, { ...options, ownGroup: false });
+  const used = sample(child.pid, socket);
   const { code, exitedAt } = await child.exited;
-  return { ok: code === 0, why: tail(child.output()), launchedAt: child.launchedAt, exitedAt, usage: sampler.end() };
+  return { ok: code === 0, why: tail(child.output()), launchedAt: child.launchedAt, exitedAt, usage: used() };
 }
 
 // vitest's own floor: two trivial spec files in a throwaway project, on the labs project's pool and worker count. With
@@ -77,20 +80,12 @@ export async function runEmpty(stack = false): Promise<Timed> {
     for (const [file, text] of Object.entries(emptyProject(stack))) await writeFile(join(root, file), text);
     // Node finds testcontainers from the throwaway project through this project's node_modules.
     if (stack) await symlink(join(process.cwd(), "node_modules"), join(root, "node_modules"), "junction");
-    const usage = await sampler();
-    const child = startChild(vitestCommand("--root", root), { ownGroup: false });
-    usage.begin(child.pid);
-    return await timed(child, usage);
+    return await runTimed(vitestCommand("--root", root), {});
   } finally {
     await rm(root, { recursive: true, force: true });
   }
 }
 
 // bench/baseline.sh: the same checks of the service labs, as a plain bash script; BENCH_WINDOW_S is Lab 3-2's window.
-export async function runBaseline(windowMs: number): Promise<Timed> {
-  const usage = await sampler();
-  const env = { BENCH_WINDOW_S: String(windowMs / 1000) };
-  const child = startChild(["bench/baseline.sh"], { program: "bash", ownGroup: false, env });
-  usage.begin(child.pid);
-  return timed(child, usage);
-}
+export const runBaseline = (windowMs: number) =>
+  runTimed(["bench/baseline.sh"], { program: "bash", env: { BENCH_WINDOW_S: String(windowMs / 1000) } });

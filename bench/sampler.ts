@@ -1,6 +1,8 @@
 // What a run costs this machine, read from /proc: the runner's memory and where the machine's busy CPU went. Pool
 // "threads" runs the workers inside vitest's main process, so its RSS is the runner's; the kernel keeps its high-water
-// mark (VmHWM), read until the process exits. CPU times are in clock ticks of USER_HZ, 100 on every Linux here.
+// mark (VmHWM), read until the process exits. CPU times are in clock ticks of USER_HZ, 100 on every Linux here. Node's
+// own process.resourceUsage() and os.cpus() do not serve: the one is this process's, not the child's tree, and the
+// other leaves softirq and steal out.
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { loadavg } from "node:os";
@@ -15,27 +17,22 @@ export const read = (path: string) => {
   }
 };
 
-// /proc/<pid>/stat after the command name: ppid at 1; utime, stime, and the children's once reaped, at 11–14.
+const sum = (values: number[]) => values.reduce((total, value) => total + (value || 0), 0);
+
+// /proc/<pid>/stat after the command name: ppid at 1; utime, stime at 11–12, and the children's once reaped at 13–14.
 function stat(pid: number | string): number[] {
   const text = read(`/proc/${pid}/stat`);
-  return text
-    .slice(text.lastIndexOf(")") + 2)
-    .split(" ")
-    .map(Number);
+  const afterName = text.slice(text.lastIndexOf(")") + 2);
+  return afterName.split(" ").map(Number);
 }
-const cpuMs = (pid: number | string, reaped = true) =>
-  stat(pid)
-    .slice(11, reaped ? 15 : 13)
-    .reduce((sum, ticks) => sum + (ticks || 0), 0) * TICK_MS;
+const ticksMs = (pid: number | string, from: number, to: number) => sum(stat(pid).slice(from, to)) * TICK_MS;
+const ownMs = (pid: number) => ticksMs(pid, 11, 13);
+const reapedMs = () => ticksMs("self", 13, 15);
 
 // The machine's CPU time summed over cores, idle and iowait left out.
 export function machineBusyMs(): number {
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = read("/proc/stat")
-    .split("\n")[0]!
-    .trim()
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
+  const cores = /^cpu +(.*)/.exec(read("/proc/stat"))?.[1] ?? "";
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = cores.split(" ").map(Number);
   return (user + nice + system + irq + softirq + steal) * TICK_MS;
 }
 
@@ -45,59 +42,42 @@ function engineMs(socket: string): number {
   const dockerd = Number(read(`${dirname(socket)}/docker.pid`));
   if (!dockerd) return NaN;
   const children = readdirSync("/proc").filter((pid) => /^\d+$/.test(pid) && stat(pid)[1] === dockerd);
-  return [String(dockerd), ...children].reduce((sum, pid) => sum + cpuMs(pid), 0);
+  return sum([String(dockerd), ...children].map((pid) => ticksMs(pid, 11, 15)));
 }
 
 const status = (pid: number, key: string) =>
   Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(read(`/proc/${pid}/status`))?.[1] ?? 0);
 
-export interface Usage {
-  machineMs: number;
-  childTreeMs: number; // the child and all it started and waited for: Chromium, the docker CLI
-  childOwnMs: number; // its own process, worker threads included
-  engineMs: number;
-  peakKb: number;
-  samples: { at: number; rssKb: number }[];
-  load: number;
-}
+export type Usage = ReturnType<ReturnType<typeof sample>>;
 
-export class Sampler {
-  private timer?: NodeJS.Timeout;
-  private start = { machine: 0, reaped: 0, engine: 0 };
-  private usage = { own: 0, peakKb: 0, samples: [] as Usage["samples"], loads: [] as number[] };
-  private readonly engineSocket: string;
-  constructor(engineSocket = "") {
-    this.engineSocket = engineSocket;
-  }
-
-  begin(pid: number): void {
-    this.start = { machine: machineBusyMs(), reaped: cpuMs("self") - cpuMs("self", false), engine: 0 };
-    this.start.engine = engineMs(this.engineSocket);
-    const sample = () => {
-      const rssKb = status(pid, "VmRSS");
-      if (!rssKb) return;
-      this.usage.own = cpuMs(pid, false);
-      this.usage.peakKb = Math.max(this.usage.peakKb, status(pid, "VmHWM"));
-      this.usage.samples.push({ at: Date.now(), rssKb });
-      this.usage.loads.push(loadavg()[0]!);
-    };
-    sample();
-    this.timer = setInterval(sample, SAMPLE_MS);
-  }
+// Samples the child `pid` from now on; the function returned ends the sampling and says what the run used.
+export function sample(pid: number, engineSocket = "") {
+  const start = { machine: machineBusyMs(), reaped: reapedMs(), engine: engineMs(engineSocket) };
+  let [own, peakKb] = [0, 0];
+  const [samples, loads] = [[] as { at: number; rssKb: number }[], [] as number[]];
+  const tick = () => {
+    const rssKb = status(pid, "VmRSS");
+    if (!rssKb) return;
+    own = ownMs(pid);
+    peakKb = Math.max(peakKb, status(pid, "VmHWM"));
+    samples.push({ at: Date.now(), rssKb });
+    loads.push(loadavg()[0]!);
+  };
+  tick();
+  const timer = setInterval(tick, SAMPLE_MS);
 
   // Once the child has exited and been reaped: its CPU time is then in this process's children's.
-  end(): Usage {
-    clearInterval(this.timer);
-    const { own, peakKb, samples, loads } = this.usage;
-    const reaped = cpuMs("self") - cpuMs("self", false) - this.start.reaped;
+  return () => {
+    clearInterval(timer);
+    const reaped = reapedMs() - start.reaped;
     return {
-      machineMs: machineBusyMs() - this.start.machine,
-      childTreeMs: reaped,
-      childOwnMs: Math.min(own, reaped),
-      engineMs: engineMs(this.engineSocket) - this.start.engine,
+      machineMs: machineBusyMs() - start.machine,
+      childTreeMs: reaped, // the child and all it started and waited for: Chromium, the docker CLI
+      childOwnMs: Math.min(own, reaped), // its own process, worker threads included
+      engineMs: engineMs(engineSocket) - start.engine,
       peakKb,
       samples,
-      load: loads.reduce((sum, load) => sum + load, 0) / Math.max(1, loads.length),
+      load: sum(loads) / Math.max(1, loads.length),
     };
-  }
+  };
 }

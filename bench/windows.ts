@@ -3,8 +3,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
-const SPECS = join(import.meta.dirname, "..", "specs");
-
 // Lab 3-2's D3 samples the workload's CPU over an idle window, then over a load burst right after it.
 const DECLARED: Record<string, string[]> = { "lab-3-2-cadvisor": ["IDLE_WINDOW_MS", "LOAD_WINDOW_MS"] };
 
@@ -17,13 +15,11 @@ function constant(source: string, name: string, seen = new Set<string>()): numbe
   return constant(source, value, seen.add(name));
 }
 
-export function windowsMs(lab: string): number {
-  const names = DECLARED[lab] ?? [];
-  if (names.length === 0) return 0;
-  const source = readFileSync(join(SPECS, `${lab}.spec.ts`), "utf8");
-  return names.reduce((total, name) => total + constant(source, name), 0);
-}
+const specConstant = (lab: string, name: string) =>
+  constant(readFileSync(join(import.meta.dirname, "..", "specs", `${lab}.spec.ts`), "utf8"), name);
+
+export const windowsMs = (lab: string) =>
+  (DECLARED[lab] ?? []).reduce((total, name) => total + specConstant(lab, name), 0);
 
 // One window of Lab 3-2, for the baseline to sample the same length.
-export const cadvisorWindowMs = () =>
-  constant(readFileSync(join(SPECS, "lab-3-2-cadvisor.spec.ts"), "utf8"), "IDLE_WINDOW_MS");
+export const cadvisorWindowMs = () => specConstant("lab-3-2-cadvisor", "IDLE_WINDOW_MS");

@@ -11,7 +11,7 @@ import { machine } from "../bench/machine.ts";
 import { DEFINITIONS, labs, runs, largest, targets, type Round } from "../bench/report.ts";
 import { runBaseline, runEmpty, runSuite, type Timed } from "../bench/runs.ts";
 import { machineBusyMs } from "../bench/sampler.ts";
-import { cadvisorWindowMs, windowsMs } from "../bench/windows.ts";
+import { cadvisorWindowMs } from "../bench/windows.ts";
 
 const SERVICE_SPECS = ["lab-3-1-mysql", "lab-3-2-cadvisor", "lab-3-3-nginx"].map((lab) => `specs/${lab}.spec.ts`);
 const IDLE_MS = 2_000;
@@ -43,17 +43,11 @@ async function preflight(): Promise<boolean> {
     return false;
   }
   const docker = await dockerApi().catch((error: Error) => void console.error(`bench: ${error.message}`));
-  const lacks = ({ standIn }: (typeof CATALOGUE)[number]) =>
-    docker!
-      .getImage(standIn)
-      .inspect()
-      .then(
-        () => [],
-        () => [standIn],
-      );
-  const missing = docker ? (await Promise.all(CATALOGUE.map(lacks))).flat() : [];
+  if (!docker) return false;
+  const inspected = await Promise.allSettled(CATALOGUE.map(({ standIn }) => docker.getImage(standIn).inspect()));
+  const missing = CATALOGUE.filter((_, index) => inspected[index]!.status === "rejected").map(({ standIn }) => standIn);
   if (missing.length) console.error(`bench: not built: ${missing.join(", ")}: run \`npm run images:build\``);
-  return Boolean(docker) && missing.length === 0;
+  return missing.length === 0;
 }
 
 const failures: string[] = [];
@@ -90,9 +84,9 @@ async function main(): Promise<number> {
       idleBusyPerMs: idle,
       empty: figures(empty),
       stackEmpty: figures(stackEmpty),
-      service: figures(service, windowsMs),
+      service: figures(service),
       baseline: figures(baseline),
-      ...(whole && { whole: figures(whole, windowsMs) }),
+      ...(whole && { whole: figures(whole) }),
     });
   }
   const whole = rounds.flatMap(({ whole }) => whole ?? []);
