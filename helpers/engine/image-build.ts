@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { dockerApi, productOf, type Docker } from "./client.ts";
-import { followProgressWith } from "./progress.ts";
+import { followProgress, type Progress } from "./progress.ts";
 
 // The classic builder colours a RUN's stderr as the CLI shows it (ESC[91m … ESC[0m); the lines keep the text only.
 // eslint-disable-next-line no-control-regex
@@ -35,14 +35,15 @@ export async function watchedBuild(
     );
     const lines: string[] = [];
     let pending = "";
-    const error = await followProgressWith(docker, stream, ({ stream: text }) => {
+    const onEvent = ({ stream: text }: Progress) => {
       const split = (pending + (text ?? "")).split("\n");
       pending = split.pop()!;
       for (const line of split.map(plain).filter(Boolean)) {
         lines.push(line);
         onLine(line);
       }
-    }).then(
+    };
+    const error = await followProgress(docker, stream, { onEvent }).then(
       () => undefined,
       (failed: Error) => failed.message,
     );

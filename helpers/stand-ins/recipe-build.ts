@@ -1,6 +1,6 @@
 import { readdir } from "node:fs/promises";
 import type { Docker } from "../engine/client.ts";
-import { followProgressWith, type Progress } from "../engine/progress.ts";
+import { followProgress, type Progress } from "../engine/progress.ts";
 import { pollUntil } from "../util/poll.ts";
 
 const TAIL_LINES = 40;
@@ -94,7 +94,7 @@ export async function imageBuiltFrom(docker: Docker, folder: string, build: Fold
         ...(build.platform ? { platform: build.platform } : {}),
       },
     );
-    const events = await followProgressWith(docker, stream, following(trail, build.onLine ?? (() => {})));
+    const events = await followProgress(docker, stream, { onEvent: following(trail, build.onLine ?? (() => {})) });
     const id = events.find(({ aux }) => aux?.ID)?.aux?.ID;
     if (!id) throw new Error("the engine ended the build without naming the image it built");
     return id;
