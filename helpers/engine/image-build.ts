@@ -54,16 +54,10 @@ export async function watchedBuild(
   }
 }
 
-export interface NumberedStep {
-  number: number;
-  of: number;
-  instruction: string;
-}
-
 // The classic builder's "Step 2/6 : WORKDIR /app" and Buildah's (Podman's) "STEP 2/6: WORKDIR /app".
 const STEP_LINE = /^(?:Step (\d+)\/(\d+) :|STEP (\d+)\/(\d+):) (.*)$/;
 
-export function numberedSteps(lines: string[]): NumberedStep[] {
+export function numberedSteps(lines: string[]) {
   return lines.flatMap((line) => {
     const match = STEP_LINE.exec(line);
     if (!match) return [];
@@ -83,25 +77,20 @@ export function printedStepImages(lines: string[]): string[] {
   });
 }
 
-export interface BuildContainer {
-  Id: string;
-  // Without "sha256:".
-  ImageID: string;
-  Labels: Record<string, string>;
-}
+type ListedContainer = { Id: string; ImageID: string; Labels?: Record<string, string> | null };
+const bare = ({ Id, ImageID, Labels }: ListedContainer) => ({
+  Id,
+  ImageID: ImageID.replace(/^sha256:/, ""),
+  Labels: Labels ?? {},
+});
 
-// Every container a build may run its steps in. The classic builder's are the engine's own containers; Buildah's
-// (Podman's) working containers are not among those the Docker API lists: only Podman's own API does, with
-// `external` (state "storage", no labels).
-export async function buildContainers(docker: Docker): Promise<BuildContainer[]> {
-  const bare = ({ Id, ImageID, Labels }: { Id: string; ImageID: string; Labels?: Record<string, string> | null }) => ({
-    Id,
-    ImageID: ImageID.replace(/^sha256:/, ""),
-    Labels: Labels ?? {},
-  });
+// Every container a build may run its steps in, its ImageID without "sha256:". The classic builder's are the engine's
+// own containers; Buildah's (Podman's) working containers are not among those the Docker API lists: only Podman's own
+// API does, with `external` (state "storage", no labels).
+export async function buildContainers(docker: Docker) {
   const engines = (await docker.listContainers({ all: true })).map(bare);
   if (productOf(await docker.version()) !== "Podman") return engines;
-  const buildah = await new Promise<BuildContainer[]>((resolve, reject) =>
+  const buildah = await new Promise<ListedContainer[]>((resolve, reject) =>
     docker.modem.dial(
       {
         path: "/v4.0.0/libpod/containers/json?",
@@ -109,7 +98,7 @@ export async function buildContainers(docker: Docker): Promise<BuildContainer[]>
         options: { all: true, external: true },
         statusCodes: { 200: true, 500: "server error" },
       },
-      (error: unknown, listed: unknown) => (error ? reject(error as Error) : resolve(listed as BuildContainer[])),
+      (error: unknown, listed: unknown) => (error ? reject(error as Error) : resolve(listed as ListedContainer[])),
     ),
   );
   return [...engines, ...buildah.map(bare).filter(({ Id }) => !engines.some((known) => known.Id === Id))];
