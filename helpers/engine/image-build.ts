@@ -1,6 +1,5 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pack } from "tar-stream";
 import { dockerApi, productOf, type Docker } from "./client.ts";
 import { followProgress, type Progress } from "./progress.ts";
 
@@ -16,8 +15,8 @@ export interface BuildRun {
 }
 
 // `docker build` through the engine's API with the builder it uses by default (the classic one; Podman's compat API
-// uses Buildah): each line is passed on as it arrives. `forcerm` removes the step containers of a failed build too,
-// as `docker build --force-rm` does.
+// uses Buildah), its context a tar made in memory: each line is passed on as it arrives. `forcerm` removes the step
+// containers of a failed build too, as `docker build --force-rm` does.
 export async function watchedBuild(
   tag: string,
   dockerfile: string,
@@ -25,33 +24,27 @@ export async function watchedBuild(
   onLine: (line: string) => void,
 ): Promise<BuildRun> {
   const docker = await dockerApi();
-  const context = await mkdtemp(join(tmpdir(), "labs-build-"));
-  try {
-    await writeFile(join(context, "Dockerfile"), dockerfile);
-    for (const [name, content] of Object.entries(files)) await writeFile(join(context, name), content);
-    const stream = await docker.buildImage(
-      { context, src: ["Dockerfile", ...Object.keys(files)] },
-      { t: tag, forcerm: true },
-    );
-    const lines: string[] = [];
-    let pending = "";
-    const onEvent = ({ stream: text }: Progress) => {
-      const split = (pending + (text ?? "")).split("\n");
-      pending = split.pop()!;
-      for (const line of split.map(plain).filter(Boolean)) {
-        lines.push(line);
-        onLine(line);
-      }
-    };
-    const error = await followProgress(docker, stream, { onEvent }).then(
-      () => undefined,
-      (failed: Error) => failed.message,
-    );
-    if (plain(pending)) lines.push(plain(pending));
-    return { lines, ...(error === undefined ? {} : { error }) };
-  } finally {
-    await rm(context, { recursive: true, force: true });
-  }
+  const context = pack();
+  for (const [name, content] of Object.entries({ Dockerfile: dockerfile, ...files })) context.entry({ name }, content);
+  context.finalize();
+  // tar-stream's pack is a streamx stream; dockerode pipes a Node one into the request.
+  const stream = await docker.buildImage(Readable.from(context, { objectMode: false }), { t: tag, forcerm: true });
+  const lines: string[] = [];
+  let pending = "";
+  const onEvent = ({ stream: text }: Progress) => {
+    const split = (pending + (text ?? "")).split("\n");
+    pending = split.pop()!;
+    for (const line of split.map(plain).filter(Boolean)) {
+      lines.push(line);
+      onLine(line);
+    }
+  };
+  const error = await followProgress(docker, stream, { onEvent }).then(
+    () => undefined,
+    (failed: Error) => failed.message,
+  );
+  if (plain(pending)) lines.push(plain(pending));
+  return { lines, ...(error === undefined ? {} : { error }) };
 }
 
 // The classic builder's "Step 2/6 : WORKDIR /app" and Buildah's (Podman's) "STEP 2/6: WORKDIR /app".
