@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import type { Docker } from "./client.ts";
 
 export interface Progress {
+  id?: string;
   status?: string;
   stream?: string;
   error?: string;

@@ -67,11 +67,8 @@ export async function push(ref: string, credentials?: Credentials): Promise<Push
   const events = await followed(`docker push ${ref}`, (abortSignal) =>
     docker.getImage(ref).push({ authconfig: credentials ?? {}, abortSignal }),
   );
-  const layers = new Map(
-    (events as (Progress & { id?: string })[]).flatMap(({ id, status }) =>
-      id && status && LAYER_OUTCOME.test(status) ? [[id, status] as const] : [],
-    ),
-  );
+  const outcomes = events.filter(({ id, status }) => id && status && LAYER_OUTCOME.test(status));
+  const layers = new Map(outcomes.map(({ id, status }) => [id!, status!]));
   return { digest: digestOf(events), layers };
 }
 
@@ -120,13 +117,8 @@ const pulledAs = (ref: string, digest: string, repoDigests: string[] = []) =>
 // local copy was pulled as. A local build, a stand-in or a tag the registry has since moved cannot be pulled back.
 export async function servedDigest(ref: string): Promise<string | undefined> {
   const docker = await dockerApi();
-  const [answer, local] = await Promise.all([
-    docker
-      .getImage(ref)
-      .distribution({})
-      .catch(() => undefined) as Promise<{ Descriptor?: { digest?: string } } | undefined>,
-    docker.getImage(ref).inspect(),
-  ]);
+  const image = docker.getImage(ref);
+  const [answer, local] = await Promise.all([image.distribution().catch(() => undefined), image.inspect()]);
   const digest = answer?.Descriptor?.digest;
   return digest && pulledAs(ref, digest, local.RepoDigests) ? digest : undefined;
 }
