@@ -6,6 +6,7 @@ import { engineClient } from "../helpers/engine/client.ts";
 import { engineFacts } from "../helpers/engine/facts.ts";
 import { buildStandIns, buildSummary } from "../helpers/stand-ins/build.ts";
 import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
+import { since } from "../helpers/util/time.ts";
 
 function wantedFrom(argv: string[]) {
   const { values, positionals } = parseArgs({
@@ -46,7 +47,7 @@ async function main(): Promise<number> {
     say: (recipe, line) => console.log(`[${recipe}] ${line}`),
   });
   for (const [recipe, outcome] of outcomes) console.log(`  ${recipe.padEnd(9)} ${outcome}`);
-  console.log(buildSummary(outcomes, (performance.now() - started) / 1000));
+  console.log(buildSummary(outcomes, since(started)));
   return 0;
 }
 

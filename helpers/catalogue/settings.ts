@@ -1,9 +1,8 @@
 import { catalogueEntry } from "./entries.ts";
 import { normalizeReference, parseReference } from "./reference.ts";
 
-export type ImageSource = "official" | "local" | "auto";
-
-const SOURCES: readonly ImageSource[] = ["official", "local", "auto"];
+const SOURCES = ["official", "local", "auto"] as const;
+export type ImageSource = (typeof SOURCES)[number];
 
 export function imageSourceFrom(env: NodeJS.ProcessEnv = process.env): ImageSource {
   const value = env.LABS_IMAGES ?? "auto";

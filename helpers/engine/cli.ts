@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { text } from "node:stream/consumers";
 import { engineClient, endpointOf } from "./client.ts";
 
 // Only where a step is about the docker CLI itself (Go-template output, client-side login state); always pointed at
@@ -13,17 +14,14 @@ export async function dockerCli(
   const environment: NodeJS.ProcessEnv = { ...process.env, ...env, DOCKER_HOST: endpoint };
   delete environment.DOCKER_CONTEXT;
   const child = spawn("docker", args, { env: environment, stdio: ["pipe", "pipe", "pipe"] });
-  const output = { stdout: "", stderr: "" };
-  child.stdout.on("data", (chunk: Buffer) => (output.stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output.stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
+  const exited = new Promise<number | null>((resolve, reject) => {
     // A command refused before it reads stdin (a reference the CLI cannot parse) closes the pipe first: its exit code
     // and output say why, not the EPIPE of writing to it.
     child.stdin.on("error", (error: NodeJS.ErrnoException) => error.code === "EPIPE" || reject(error));
     child.once("error", reject).once("close", resolve);
     child.stdin.end(input);
   });
-  if (code !== 0)
-    throw new Error(`docker ${args.join(" ")} exited with ${code}: ${(output.stdout + output.stderr).trim()}`);
-  return output;
+  const [code, stdout, stderr] = await Promise.all([exited, text(child.stdout), text(child.stderr)]);
+  if (code !== 0) throw new Error(`docker ${args.join(" ")} exited with ${code}: ${(stdout + stderr).trim()}`);
+  return { stdout, stderr };
 }

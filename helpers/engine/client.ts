@@ -34,9 +34,7 @@ function configuredHost(env: NodeJS.ProcessEnv): { where: string; host: string }
 
 function placesLooked(env: NodeJS.ProcessEnv): string {
   const configured = configuredHost(env);
-  const sockets = (process.platform === "win32" ? [win32PipeName(DEFAULT_PIPE)] : unixSockets(env)).filter(
-    (path): path is string => Boolean(path),
-  );
+  const sockets = process.platform === "win32" ? [win32PipeName(DEFAULT_PIPE)] : unixSockets(env);
   const present = sockets.filter((path) => existsSync(path));
   return [
     configured
@@ -49,7 +47,7 @@ function placesLooked(env: NodeJS.ProcessEnv): string {
 function unixSockets(env: NodeJS.ProcessEnv) {
   return [
     "/var/run/docker.sock",
-    env.XDG_RUNTIME_DIR && join(env.XDG_RUNTIME_DIR, "docker.sock"),
+    ...(env.XDG_RUNTIME_DIR ? [join(env.XDG_RUNTIME_DIR, "docker.sock")] : []),
     join(homedir(), ".docker", "run", "docker.sock"),
     join(homedir(), ".docker", "desktop", "docker.sock"),
     `/run/user/${userInfo().uid}/docker.sock`,
@@ -131,12 +129,11 @@ async function discover(env: NodeJS.ProcessEnv): Promise<EngineClient> {
         "Start one (Docker Desktop, `colima start`, or `sudo dockerd &` on Linux) or point DOCKER_HOST at a running engine.",
     );
   }
-  const configured = configuredHost(env);
   const endpoint = endpointOf(client.container.dockerode);
-  if (configured && formatEndpoint(parseEndpoint(configured.host.replace(/\/+$/, ""))) !== endpoint) {
+  if (named && formatEndpoint(parseEndpoint(named.host.replace(/\/+$/, ""))) !== endpoint) {
     throw new EngineUnreachable(
-      `No Docker engine answered at ${configured.where}=${configured.host} (testcontainers would fall back to ${endpoint}): ` +
-        `start that engine, or unset ${configured.where.split(" ")[0]} to use ${endpoint}.`,
+      `No Docker engine answered at ${named.where}=${named.host} (testcontainers would fall back to ${endpoint}): ` +
+        `start that engine, or unset ${named.where.split(" ")[0]} to use ${endpoint}.`,
     );
   }
   if (productOf(await client.container.dockerode.version()) === "Podman") withoutUnpublishedPorts(client);

@@ -8,8 +8,6 @@ import { dockerCli } from "./cli.ts";
 // (Debian 12): the project's own folder, never the user's ~/.docker.
 export const COMPOSE_PLUGIN_DIR = "/opt/container-labs/cli-plugins";
 
-export class ComposeMissing extends Error {}
-
 export interface ComposePlugin extends AsyncDisposable {
   version: string;
   // The docker CLI's own plugin folders, or COMPOSE_PLUGIN_DIR.
@@ -45,12 +43,12 @@ export async function composePlugin(): Promise<ComposePlugin> {
       return { version: project.version!, where: COMPOSE_PLUGIN_DIR, env, [Symbol.asyncDispose]: dispose };
     }
     await dispose();
-    throw new ComposeMissing(
+    throw new Error(
       `The Docker Compose v2 plugin in ${COMPOSE_PLUGIN_DIR} does not run (\`docker compose version\`: ${project.answer}): ` +
         "reinstall it with `node scripts/compose-plugin.ts install`.",
     );
   }
-  throw new ComposeMissing(
+  throw new Error(
     `No Docker Compose v2 plugin: \`docker compose version\` answers "${own.answer}" and ${COMPOSE_PLUGIN_DIR} has none. ` +
       "Install the docker-compose-plugin package (Docker's apt/yum repositories) or Docker Desktop, " +
       "or on Debian `node scripts/compose-plugin.ts install` (sid's docker-compose, into that folder).",

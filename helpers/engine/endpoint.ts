@@ -47,10 +47,7 @@ export interface ModemOptions {
 
 // The endpoint a dockerode client talks to, from its modem's options.
 export function endpointOfModem(modem: ModemOptions): Endpoint {
-  if (modem.socketPath)
-    return PIPE.test(modem.socketPath)
-      ? { kind: "npipe", path: modem.socketPath }
-      : { kind: "unix", path: modem.socketPath };
+  if (modem.socketPath) return { kind: PIPE.test(modem.socketPath) ? "npipe" : "unix", path: modem.socketPath };
   const host = modem.host ?? "localhost";
   if (modem.protocol === "ssh")
     return { kind: "ssh", host, port: Number(modem.port || 22), user: modem.username ?? "" };

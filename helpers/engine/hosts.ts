@@ -15,13 +15,11 @@ export interface EngineAddress {
 }
 
 // Where a unix://, npipe://, tcp:// or ssh:// host is, in dockerode's terms.
-export function targetOf(
-  host: string,
-): { socketPath: string } | { host: string; port: number; protocol?: "ssh"; username?: string } {
+export function targetOf(host: string) {
   const endpoint = parseEndpoint(host);
   if (endpoint.kind === "unix" || endpoint.kind === "npipe") return { socketPath: endpoint.path };
   if (endpoint.kind === "ssh")
-    return { host: endpoint.host, port: endpoint.port, protocol: "ssh", username: endpoint.user };
+    return { host: endpoint.host, port: endpoint.port, protocol: "ssh" as const, username: endpoint.user };
   return { host: endpoint.host, port: endpoint.port };
 }
 

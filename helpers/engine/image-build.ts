@@ -1,8 +1,7 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pack } from "tar-stream";
 import { dockerApi, productOf, type Docker } from "./client.ts";
-import { followProgressWith } from "./progress.ts";
+import { followProgress, type Progress } from "./progress.ts";
 
 // The classic builder colours a RUN's stderr as the CLI shows it (ESC[91m … ESC[0m); the lines keep the text only.
 // eslint-disable-next-line no-control-regex
@@ -16,8 +15,8 @@ export interface BuildRun {
 }
 
 // `docker build` through the engine's API with the builder it uses by default (the classic one; Podman's compat API
-// uses Buildah): each line is passed on as it arrives. `forcerm` removes the step containers of a failed build too,
-// as `docker build --force-rm` does.
+// uses Buildah), its context a tar made in memory: each line is passed on as it arrives. `forcerm` removes the step
+// containers of a failed build too, as `docker build --force-rm` does.
 export async function watchedBuild(
   tag: string,
   dockerfile: string,
@@ -25,44 +24,33 @@ export async function watchedBuild(
   onLine: (line: string) => void,
 ): Promise<BuildRun> {
   const docker = await dockerApi();
-  const context = await mkdtemp(join(tmpdir(), "labs-build-"));
-  try {
-    await writeFile(join(context, "Dockerfile"), dockerfile);
-    for (const [name, content] of Object.entries(files)) await writeFile(join(context, name), content);
-    const stream = await docker.buildImage(
-      { context, src: ["Dockerfile", ...Object.keys(files)] },
-      { t: tag, forcerm: true },
-    );
-    const lines: string[] = [];
-    let pending = "";
-    const error = await followProgressWith(docker, stream, ({ stream: text }) => {
-      const split = (pending + (text ?? "")).split("\n");
-      pending = split.pop()!;
-      for (const line of split.map(plain).filter(Boolean)) {
-        lines.push(line);
-        onLine(line);
-      }
-    }).then(
-      () => undefined,
-      (failed: Error) => failed.message,
-    );
-    if (plain(pending)) lines.push(plain(pending));
-    return { lines, ...(error === undefined ? {} : { error }) };
-  } finally {
-    await rm(context, { recursive: true, force: true });
-  }
-}
-
-export interface NumberedStep {
-  number: number;
-  of: number;
-  instruction: string;
+  const context = pack();
+  for (const [name, content] of Object.entries({ Dockerfile: dockerfile, ...files })) context.entry({ name }, content);
+  context.finalize();
+  // tar-stream's pack is a streamx stream; dockerode pipes a Node one into the request.
+  const stream = await docker.buildImage(Readable.from(context, { objectMode: false }), { t: tag, forcerm: true });
+  const lines: string[] = [];
+  let pending = "";
+  const onEvent = ({ stream: text }: Progress) => {
+    const split = (pending + (text ?? "")).split("\n");
+    pending = split.pop()!;
+    for (const line of split.map(plain).filter(Boolean)) {
+      lines.push(line);
+      onLine(line);
+    }
+  };
+  const error = await followProgress(docker, stream, { onEvent }).then(
+    () => undefined,
+    (failed: Error) => failed.message,
+  );
+  if (plain(pending)) lines.push(plain(pending));
+  return { lines, ...(error === undefined ? {} : { error }) };
 }
 
 // The classic builder's "Step 2/6 : WORKDIR /app" and Buildah's (Podman's) "STEP 2/6: WORKDIR /app".
 const STEP_LINE = /^(?:Step (\d+)\/(\d+) :|STEP (\d+)\/(\d+):) (.*)$/;
 
-export function numberedSteps(lines: string[]): NumberedStep[] {
+export function numberedSteps(lines: string[]) {
   return lines.flatMap((line) => {
     const match = STEP_LINE.exec(line);
     if (!match) return [];
@@ -82,25 +70,20 @@ export function printedStepImages(lines: string[]): string[] {
   });
 }
 
-export interface BuildContainer {
-  Id: string;
-  // Without "sha256:".
-  ImageID: string;
-  Labels: Record<string, string>;
-}
+type ListedContainer = { Id: string; ImageID: string; Labels?: Record<string, string> | null };
+const bare = ({ Id, ImageID, Labels }: ListedContainer) => ({
+  Id,
+  ImageID: ImageID.replace(/^sha256:/, ""),
+  Labels: Labels ?? {},
+});
 
-// Every container a build may run its steps in. The classic builder's are the engine's own containers; Buildah's
-// (Podman's) working containers are not among those the Docker API lists: only Podman's own API does, with
-// `external` (state "storage", no labels).
-export async function buildContainers(docker: Docker): Promise<BuildContainer[]> {
-  const bare = ({ Id, ImageID, Labels }: { Id: string; ImageID: string; Labels?: Record<string, string> | null }) => ({
-    Id,
-    ImageID: ImageID.replace(/^sha256:/, ""),
-    Labels: Labels ?? {},
-  });
+// Every container a build may run its steps in, its ImageID without "sha256:". The classic builder's are the engine's
+// own containers; Buildah's (Podman's) working containers are not among those the Docker API lists: only Podman's own
+// API does, with `external` (state "storage", no labels).
+export async function buildContainers(docker: Docker) {
   const engines = (await docker.listContainers({ all: true })).map(bare);
   if (productOf(await docker.version()) !== "Podman") return engines;
-  const buildah = await new Promise<BuildContainer[]>((resolve, reject) =>
+  const buildah = await new Promise<ListedContainer[]>((resolve, reject) =>
     docker.modem.dial(
       {
         path: "/v4.0.0/libpod/containers/json?",
@@ -108,7 +91,7 @@ export async function buildContainers(docker: Docker): Promise<BuildContainer[]>
         options: { all: true, external: true },
         statusCodes: { 200: true, 500: "server error" },
       },
-      (error: unknown, listed: unknown) => (error ? reject(error as Error) : resolve(listed as BuildContainer[])),
+      (error: unknown, listed: unknown) => (error ? reject(error as Error) : resolve(listed as ListedContainer[])),
     ),
   );
   return [...engines, ...buildah.map(bare).filter(({ Id }) => !engines.some((known) => known.Id === Id))];

@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import type { Docker } from "./client.ts";
 
 export interface Progress {
+  id?: string;
   status?: string;
   stream?: string;
   error?: string;
@@ -30,21 +31,12 @@ export async function answeredWithin<Answer>(
   }
 }
 
-// A pull, push or build streams its outcome: a failure is a line with an `error`, not an HTTP status.
+// A pull, push or build streams its outcome: a failure is a line with an `error`, not an HTTP status. `onEvent` sees
+// each event as it arrives, for a caller that shows a long build's output while it runs rather than once it has ended.
 export function followProgress(
   docker: Docker,
   stream: NodeJS.ReadableStream,
-  { idleSeconds }: { idleSeconds?: number } = {},
-): Promise<Progress[]> {
-  return followProgressWith(docker, stream, () => {}, { idleSeconds });
-}
-
-// The same, for a caller that shows a long build's output while it runs rather than once it has ended.
-export function followProgressWith(
-  docker: Docker,
-  stream: NodeJS.ReadableStream,
-  onEvent: (event: Progress) => void,
-  { idleSeconds }: { idleSeconds?: number } = {},
+  { idleSeconds, onEvent }: { idleSeconds?: number; onEvent?: (event: Progress) => void } = {},
 ): Promise<Progress[]> {
   let last: Progress | undefined;
   let idle: NodeJS.Timeout | undefined;
@@ -70,7 +62,7 @@ export function followProgressWith(
       (event: Progress) => {
         last = event;
         rearm();
-        onEvent(event);
+        onEvent?.(event);
       },
     ),
   );

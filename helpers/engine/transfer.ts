@@ -17,8 +17,6 @@ function streamDigest(events: Progress[]): string | undefined {
   return events.find(({ aux }) => aux?.Digest)?.aux?.Digest ?? fromStatus.find(Boolean);
 }
 
-const hasDigest = (events: Progress[]) => streamDigest(events) !== undefined;
-
 function digestOf(events: Progress[]): string {
   const digest = streamDigest(events);
   if (!digest) throw new Error("the registry answered without a manifest digest");
@@ -51,9 +49,7 @@ async function followed(
 ): Promise<Progress[]> {
   const docker = await dockerApi();
   const attempt = async () =>
-    followProgress(docker, await answeredWithin(IDLE_SECONDS, start), {
-      idleSeconds: IDLE_SECONDS,
-    });
+    followProgress(docker, await answeredWithin(IDLE_SECONDS, start), { idleSeconds: IDLE_SECONDS });
   try {
     return await attempt();
   } catch (error) {
@@ -71,11 +67,8 @@ export async function push(ref: string, credentials?: Credentials): Promise<Push
   const events = await followed(`docker push ${ref}`, (abortSignal) =>
     docker.getImage(ref).push({ authconfig: credentials ?? {}, abortSignal }),
   );
-  const layers = new Map(
-    (events as (Progress & { id?: string })[]).flatMap(({ id, status }) =>
-      id && status && LAYER_OUTCOME.test(status) ? [[id, status] as const] : [],
-    ),
-  );
+  const outcomes = events.filter(({ id, status }) => id && status && LAYER_OUTCOME.test(status));
+  const layers = new Map(outcomes.map(({ id, status }) => [id!, status!]));
   return { digest: digestOf(events), layers };
 }
 
@@ -84,12 +77,14 @@ export async function pullImage(ref: string, credentials?: Credentials): Promise
   const events = await followed(`docker pull ${ref}`, (abortSignal) =>
     docker.pull(ref, { abortSignal, ...(credentials ? { authconfig: credentials } : {}) }),
   );
-  if (hasDigest(events) || productOf(await docker.version()) !== "Podman") return digestOf(events);
+  if (streamDigest(events) || productOf(await docker.version()) !== "Podman") return digestOf(events);
   return pulledWithoutDigestLine(ref, credentials);
 }
 
-/** The digest a registry on this machine's loopback answers for `ref`'s tag (its Docker-Content-Digest). */
-async function loopbackManifestDigest(ref: string, credentials?: Credentials): Promise<string> {
+// Podman 4.3's pull stream names no manifest digest. The digest a registry on this machine's loopback answers for the
+// tag (its Docker-Content-Digest) is the pulled one only where the engine now keeps the image under that repository
+// with that digest.
+async function pulledWithoutDigestLine(ref: string, credentials?: Credentials): Promise<string> {
   const { registry, repository, tag } = parseReference(ref);
   const [host, port] = registry.split(":");
   if (!port || (host !== "localhost" && host !== LOOPBACK)) {
@@ -101,15 +96,8 @@ async function loopbackManifestDigest(ref: string, credentials?: Credentials): P
   if (status !== 200 || typeof digest !== "string") {
     throw new Error(`${registry} answered ${status} for ${repository}:${tag}, without a digest`);
   }
-  return digest;
-}
-
-// Podman 4.3's pull stream names no manifest digest. The digest the registry answers for the tag is the pulled one only
-// where the engine now keeps the image under that repository with that digest.
-async function pulledWithoutDigestLine(ref: string, credentials?: Credentials): Promise<string> {
-  const digest = await loopbackManifestDigest(ref, credentials);
   const { RepoDigests } = await (await dockerApi()).getImage(ref).inspect();
-  if (!(RepoDigests ?? []).map((entry) => canonicalDigestRef(entry)).includes(canonicalDigestRef(ref, digest))) {
+  if (!pulledAs(ref, digest, RepoDigests)) {
     throw new Error(`docker pull ${ref}: the registry serves ${digest}, which the engine does not hold for ${ref}`);
   }
   return digest;
@@ -121,19 +109,16 @@ export function canonicalDigestRef(name: string, digest?: string): string {
   return formatReference({ registry: parsed.registry, repository: parsed.repository, digest: digest ?? parsed.digest });
 }
 
+// Whether the engine keeps `ref`'s image as pulled from its repository with `digest`, whatever spelling it recorded.
+const pulledAs = (ref: string, digest: string, repoDigests: string[] = []) =>
+  repoDigests.map((entry) => canonicalDigestRef(entry)).includes(canonicalDigestRef(ref, digest));
+
 // The registry a reference names can serve the image only if it answers for that reference with the manifest the
 // local copy was pulled as. A local build, a stand-in or a tag the registry has since moved cannot be pulled back.
 export async function servedDigest(ref: string): Promise<string | undefined> {
   const docker = await dockerApi();
-  const [answer, local] = await Promise.all([
-    docker
-      .getImage(ref)
-      .distribution({})
-      .catch(() => undefined) as Promise<{ Descriptor?: { digest?: string } } | undefined>,
-    docker.getImage(ref).inspect(),
-  ]);
+  const image = docker.getImage(ref);
+  const [answer, local] = await Promise.all([image.distribution().catch(() => undefined), image.inspect()]);
   const digest = answer?.Descriptor?.digest;
-  if (!digest) return undefined;
-  const pulledAs = (local.RepoDigests ?? []).map((entry) => canonicalDigestRef(entry));
-  return pulledAs.includes(canonicalDigestRef(ref, digest)) ? digest : undefined;
+  return digest && pulledAs(ref, digest, local.RepoDigests) ? digest : undefined;
 }

@@ -31,13 +31,6 @@ const unlessGone = (error: { statusCode?: number }) => {
   if (error.statusCode !== 404) throw error;
 };
 
-async function htpasswdArchive(htpasswd: string): Promise<Buffer> {
-  const archive = pack();
-  archive.entry({ name: "auth/htpasswd" }, htpasswd);
-  archive.finalize();
-  return buffer(archive);
-}
-
 // A registry container on the engine `docker` speaks to, ready once it logs the address it listens on. In the host's
 // network it listens on port 0: the kernel's choice, which it logs, cannot be taken by anything else meanwhile.
 export async function startRegistry(docker: Docker, o: RegistryOptions): Promise<Registry> {
@@ -64,7 +57,12 @@ export async function startRegistry(docker: Docker, o: RegistryOptions): Promise
     await network?.remove().catch(unlessGone);
   };
   try {
-    if (o.htpasswd) await container.putArchive(await htpasswdArchive(o.htpasswd), { path: "/" });
+    if (o.htpasswd) {
+      const archive = pack();
+      archive.entry({ name: "auth/htpasswd" }, o.htpasswd);
+      archive.finalize();
+      await container.putArchive(await buffer(archive), { path: "/" });
+    }
     await container.start();
     const listening = await pollUntil(
       async () => {

@@ -30,10 +30,8 @@ interface Exit {
 function exitOf(child: ReturnType<typeof spawn>, onLine: (line: string) => void = () => {}): Promise<Exit> {
   const tail: string[] = [];
   const collect = (chunk: Buffer) => {
-    for (const line of chunk
-      .toString()
-      .split("\n")
-      .filter((text) => text.trim() !== "")) {
+    for (const line of chunk.toString().split("\n")) {
+      if (line.trim() === "") continue;
       tail.push(line);
       if (tail.length > TAIL_LINES) tail.shift();
       onLine(line);
@@ -85,14 +83,9 @@ async function bootstrapRootfs(rootfs: string, build: BaseBuild): Promise<void> 
   const [suite, variant] = [setting("SUITE"), setting("VARIANT")];
   const arch = build.arch ? [`--arch=${build.arch}`] : [];
   build.say(`debootstrap ${[...arch, `--variant=${variant}`, suite].join(" ")} (about 30 s natively)`);
-  const debootstrap = spawn(
-    "debootstrap",
-    [...arch, `--variant=${variant}`, suite, rootfs, ...[await debianArchive()].filter((m) => m !== undefined)],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-      signal: build.signal,
-    },
-  );
+  const mirror = await debianArchive();
+  const args = [...arch, `--variant=${variant}`, suite, rootfs, ...(mirror ? [mirror] : [])];
+  const debootstrap = spawn("debootstrap", args, { stdio: ["ignore", "pipe", "pipe"], signal: build.signal });
   const exit = await exitOf(debootstrap, (line) => {
     if (line.startsWith("I: Retrieving Release") || line.startsWith("I: Base system installed")) build.say(line);
   });

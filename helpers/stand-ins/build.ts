@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { CATALOGUE, STAND_IN_BASE, STAND_IN_LABELS, type StandIn } from "../catalogue/entries.ts";
 import type { Docker } from "../engine/client.ts";
 import { inPool } from "../util/pool.ts";
+import { since } from "../util/time.ts";
 import { importedBaseId } from "./base.ts";
 import { BuildFailed, imageBuiltFrom, removeIfUntagged } from "./recipe-build.ts";
 import { RECIPES, recipeHash } from "./recipes.ts";
@@ -24,6 +25,8 @@ export interface StandInBuild {
   // One line of progress, e.g. the engine's build output, for the recipe it is about.
   say: (recipe: string, line: string) => void;
 }
+
+const BASE = CATALOGUE.find(({ standIn }) => standIn === STAND_IN_BASE)!;
 
 const fitted = (line: string) => (line.length > STEP_LINE_WIDTH ? `${line.slice(0, STEP_LINE_WIDTH - 3)}...` : line);
 
@@ -59,7 +62,7 @@ async function ensure(docker: Docker, entry: StandIn, hash: string, o: StandInBu
   await build(docker, entry, hash, forced, o).catch((error: unknown) => {
     throw error instanceof BuildFailed ? new BuildFailed(`[${entry.recipe}] ${error.message}`) : error;
   });
-  o.say(entry.recipe, `built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  o.say(entry.recipe, `built in ${since(started).toFixed(1)} s`);
   return "built";
 }
 
@@ -73,13 +76,12 @@ async function removeFormerStandIns(docker: Docker): Promise<void> {
 // The base always, as every other recipe stands on it; then the wanted ones, three at a time.
 export async function buildStandIns(docker: Docker, o: StandInBuild): Promise<Map<string, Outcome>> {
   const outcomes = new Map<string, Outcome>();
-  const base = CATALOGUE.find(({ standIn }) => standIn === STAND_IN_BASE)!;
   const failures: unknown[] = [];
   try {
-    outcomes.set(base.recipe, await ensure(docker, base, await recipeHash(join(RECIPES, base.recipe), ""), o));
-    const baseId = (await docker.getImage(base.standIn).inspect()).Id;
+    outcomes.set(BASE.recipe, await ensure(docker, BASE, await recipeHash(join(RECIPES, BASE.recipe), ""), o));
+    const baseId = (await docker.getImage(BASE.standIn).inspect()).Id;
     await inPool(
-      o.wanted.filter((entry) => entry !== base),
+      o.wanted.filter((entry) => entry !== BASE),
       PARALLEL_BUILDS,
       o.signal,
       async (entry) => {
@@ -101,9 +103,8 @@ export async function buildStandIns(docker: Docker, o: StandInBuild): Promise<Ma
 // a build that finds every recipe unchanged in 10 s.
 export function buildSummary(outcomes: Map<string, Outcome>, seconds: number): string {
   const built = [...outcomes.values()].filter((outcome) => outcome === "built").length;
-  const base = CATALOGUE.find(({ standIn }) => standIn === STAND_IN_BASE)!;
   const [kind, target] =
-    outcomes.get(base.recipe) === "built"
+    outcomes.get(BASE.recipe) === "built"
       ? ["cold build", COLD_TARGET_S]
       : built === 0
         ? ["no-change rebuild", WARM_TARGET_S]

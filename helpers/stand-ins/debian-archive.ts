@@ -3,14 +3,10 @@ import { readdir, readFile } from "node:fs/promises";
 // The Debian archive comes from the machine's own apt sources so that no host name is written into the project.
 export async function debianArchive(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   if (env.LABS_DEBIAN_MIRROR) return env.LABS_DEBIAN_MIRROR;
-  const sources: string[] = [];
   const dir = "/etc/apt/sources.list.d";
-  const files = await readdir(dir).catch(() => [] as string[]);
-  for (const file of files.filter((name) => name.endsWith(".sources") || name.endsWith(".list"))) {
-    sources.push(await readFile(`${dir}/${file}`, "utf8"));
-  }
-  sources.push(await readFile("/etc/apt/sources.list", "utf8").catch(() => ""));
-  for (const text of sources) {
+  const files = (await readdir(dir).catch(() => [] as string[])).filter((name) => /\.(sources|list)$/.test(name));
+  for (const file of [...files.map((name) => `${dir}/${name}`), "/etc/apt/sources.list"]) {
+    const text = await readFile(file, "utf8").catch(() => "");
     const uris = [...text.matchAll(/^URIs:\s*(\S+)/gm), ...text.matchAll(/^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/gm)];
     // Only a Debian archive will do: an Ubuntu runner's sources name Ubuntu's, which has no bullseye.
     const archive = uris

@@ -1,6 +1,6 @@
 import { readdir } from "node:fs/promises";
 import type { Docker } from "../engine/client.ts";
-import { followProgressWith, type Progress } from "../engine/progress.ts";
+import { followProgress, type Progress } from "../engine/progress.ts";
 import { pollUntil } from "../util/poll.ts";
 
 const TAIL_LINES = 40;
@@ -64,17 +64,12 @@ async function waitUntilNoContainerUses(docker: Docker, image: string): Promise<
 
 // An image someone tagged, or built on, is theirs: only an untagged leaf is removed (a conflict means it is not one).
 export async function removeIfUntagged(docker: Docker, id: string): Promise<void> {
-  const info = await docker
-    .getImage(id)
-    .inspect()
-    .catch(() => undefined);
+  const image = docker.getImage(id);
+  const info = await image.inspect().catch(() => undefined);
   if (!info || (info.RepoTags ?? []).some((tag) => tag !== "<none>:<none>")) return;
-  await docker
-    .getImage(id)
-    .remove()
-    .catch((error: unknown) => {
-      if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
-    });
+  await image.remove().catch((error: unknown) => {
+    if (statusOf(error) !== 404 && statusOf(error) !== 409) throw error;
+  });
 }
 
 // The legacy builder, as `docker build --network host --force-rm` runs it; aborting `signal` makes the engine
@@ -94,7 +89,7 @@ export async function imageBuiltFrom(docker: Docker, folder: string, build: Fold
         ...(build.platform ? { platform: build.platform } : {}),
       },
     );
-    const events = await followProgressWith(docker, stream, following(trail, build.onLine ?? (() => {})));
+    const events = await followProgress(docker, stream, { onEvent: following(trail, build.onLine ?? (() => {})) });
     const id = events.find(({ aux }) => aux?.ID)?.aux?.ID;
     if (!id) throw new Error("the engine ended the build without naming the image it built");
     return id;

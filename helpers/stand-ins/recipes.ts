@@ -5,19 +5,13 @@ import { join, relative } from "node:path";
 // The recipes live under images/, one folder each.
 export const RECIPES = join(import.meta.dirname, "..", "..", "images");
 
-async function filesOf(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries
-    .filter((entry) => entry.isFile())
-    .map((entry) => join(entry.parentPath, entry.name))
-    .sort();
-}
-
 // `basis` is what the recipe stands on (the base image's id for a stand-in): a rebuilt base makes every image on
 // it stale even though no recipe file changed.
 export async function recipeHash(dir: string, basis: string): Promise<string> {
   const hash = createHash("sha256").update(basis);
-  for (const file of await filesOf(dir)) {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  const files = entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+  for (const file of files.sort()) {
     hash
       .update(relative(dir, file))
       .update("\0")
