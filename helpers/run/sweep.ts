@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { join } from "node:path";
 import type { Docker } from "../engine/client.ts";
 import { HOST_LABEL, isRunAlive, RUN_LABEL } from "./identity.ts";
 import { removeRunResources } from "./ownership.ts";
@@ -24,4 +26,13 @@ export async function sweepEndedRuns(docker: Docker): Promise<string[]> {
     if (found.length) swept.push(`run ${runId}: ${found.join(", ")}`);
   }
   return swept;
+}
+
+// guardian.ts cleans up after this run once its process is gone: detached, so that it outlives the runner however
+// the runner ends.
+export function startGuardian(runId: string): void {
+  spawn(process.execPath, [join(import.meta.dirname, "guardian.ts"), runId], {
+    detached: true,
+    stdio: "ignore",
+  }).unref();
 }

@@ -12,8 +12,7 @@ import { assertBookPortsFree } from "../run/book-ports.ts";
 import { startRunAudit, type RunAudit } from "../run/audit.ts";
 import { newRunId } from "../run/identity.ts";
 import { startRunRegistry } from "../run/run-registry.ts";
-import { startGuardian } from "../run/start-guardian.ts";
-import { sweepEndedRuns } from "../run/sweep.ts";
+import { startGuardian, sweepEndedRuns } from "../run/sweep.ts";
 import { explainExit, type ExitReasons } from "./exit-reasons.ts";
 
 // Ryuk's image comes from Docker Hub; where that does not answer, the guardian and the final audit do its job.
