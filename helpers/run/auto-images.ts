@@ -3,7 +3,6 @@ import type { Plan } from "../catalogue/plan.ts";
 import type { Docker } from "../engine/client.ts";
 import { engineMessage } from "../engine/errors.ts";
 import { buildStandIns, buildSummary } from "../stand-ins/build.ts";
-import { SetupError } from "./resolve-images.ts";
 
 const AVAILABILITY_MS = 10_000;
 
@@ -53,9 +52,7 @@ export async function buildMissingStandIns(docker: Docker, plans: Plan[]): Promi
   }).then(
     (outcomes) => console.log(buildSummary(outcomes, (performance.now() - started) / 1000)),
     (error: Error) => {
-      throw new SetupError(
-        `LABS_IMAGES=auto could not build the stand-ins ${recipes}: ${error.message.split("\n")[0]}`,
-      );
+      throw new Error(`LABS_IMAGES=auto could not build the stand-ins ${recipes}: ${error.message.split("\n")[0]}`);
     },
   );
 }
