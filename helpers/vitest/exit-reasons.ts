@@ -1,6 +1,6 @@
 import type { SerializedError } from "vitest";
 import type { TestModule, TestProject } from "vitest/node";
-import { exitCauses, firstLine, runResultOf } from "../vitest/run-results.ts";
+import { exitCauses, firstLine, runResultOf } from "./run-results.ts";
 
 export interface ExitReasons {
   cancelled(because: string): void;

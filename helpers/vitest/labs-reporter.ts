@@ -3,16 +3,8 @@
 // screenshots and the cAdvisor CPU chart beside it, and reports/latest.txt naming that folder.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { SerializedError } from "vitest";
-import {
-  JUnitReporter,
-  type Reporter,
-  type TestCase,
-  type TestModule,
-  type TestRunEndReason,
-  type Vitest,
-} from "vitest/node";
-import { counts, fileResultOf, firstLine, RESULTS_IN_REPORT, runResultOf } from "../vitest/run-results.ts";
+import { JUnitReporter, type Reporter, type TestCase, type TestModule, type Vitest } from "vitest/node";
+import { counts, fileResultOf, firstLine, RESULTS_IN_REPORT, runResultOf } from "./run-results.ts";
 import { describeEngine } from "../engine/facts.ts";
 import { consoleBlock, LATEST, markdown } from "./lab-report.ts";
 
@@ -43,11 +35,7 @@ export default class LabsReporter implements Reporter {
     console.log(consoleBlock(file, steps));
   }
 
-  async onTestRunEnd(
-    modules: ReadonlyArray<TestModule>,
-    errors: ReadonlyArray<SerializedError>,
-    outcome: TestRunEndReason,
-  ): Promise<void> {
+  onTestRunEnd: Reporter["onTestRunEnd"] = async (modules, errors, outcome) => {
     const result = runResultOf(modules, errors, outcome, this.vitest.config.root);
     if (!result.runId) return;
     const dir = join("reports", result.runId);
@@ -70,5 +58,5 @@ export default class LabsReporter implements Reporter {
     await writeFile(LATEST, `${result.runId}\n`);
     console.log(`\nreport: ${join(dir, "report.md")} (JUnit: ${join(dir, "junit.xml")})`);
     console.log(counts(result.steps));
-  }
+  };
 }
