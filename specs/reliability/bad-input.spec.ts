@@ -1,5 +1,5 @@
-import { createServer, type Server } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { createServer } from "node:net";
+import { describe, expect, it } from "vitest";
 import { startChild, vitestCommand } from "../../helpers/child-runs/child.ts";
 import { dockerApi } from "../../helpers/engine/client.ts";
 import { runsOnEngine } from "../../helpers/run/sweep.ts";
@@ -19,12 +19,6 @@ async function expectOneLineRefusal(command: string[], env: NodeJS.ProcessEnv, m
   const runs = [...(await runsOnEngine(await dockerApi())).keys()];
   expect(runs.filter((runId) => runId.split("-")[1] === String(child.pid))).toEqual([]);
 }
-
-let server: Server | undefined;
-afterEach(async () => {
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-  server = undefined;
-});
 
 describe("Bad input: one clear line with the fix, within seconds, nothing left running", { timeout: 30_000 }, () => {
   it("Node older than 22.22 is refused before anything else", async () => {
@@ -70,8 +64,8 @@ describe("Bad input: one clear line with the fix, within seconds, nothing left r
   });
 
   it("LABS_BOOK_PORTS=1 while the book's port 8001 is taken", async () => {
-    server = createServer();
-    await new Promise<void>((resolve) => server!.listen(8001, "127.0.0.1", resolve));
+    await using server = createServer();
+    await new Promise<void>((resolve) => server.listen(8001, "127.0.0.1", resolve));
     await expectOneLineRefusal(
       NGINX_LAB,
       { LABS_BOOK_PORTS: "1" },
