@@ -31,37 +31,31 @@ describe("Bad input: one clear line with the fix, within seconds, nothing left r
     );
   });
 
-  it("no engine at DOCKER_HOST", async () => {
-    await expectOneLineRefusal(
-      NGINX_LAB,
+  // The nginx lab, refused for its environment alone.
+  for (const [title, env, message] of [
+    [
+      "no engine at DOCKER_HOST",
       { DOCKER_HOST: "unix:///nonexistent/docker.sock" },
       /^No Docker engine answered at DOCKER_HOST=unix:\/\/\/nonexistent\/docker\.sock: no socket there\. Start that engine/,
-    );
-  });
-
-  it("LABS_IMAGE_MAP that is not JSON", async () => {
-    await expectOneLineRefusal(
-      NGINX_LAB,
+    ],
+    [
+      "LABS_IMAGE_MAP that is not JSON",
       { LABS_IMAGE_MAP: "nginx:1.18=mirror/nginx" },
       /^LABS_IMAGE_MAP is not JSON: give an object such as/,
-    );
-  });
-
-  it("LABS_IMAGE_MAP naming an image the labs do not use", async () => {
-    await expectOneLineRefusal(
-      NGINX_LAB,
+    ],
+    [
+      "LABS_IMAGE_MAP naming an image the labs do not use",
       { LABS_IMAGE_MAP: '{"nginx:1.99": "mirror/nginx:1.99"}' },
       /^"nginx:1\.99" is not a lab image; the catalogue knows /,
-    );
-  });
-
-  it("LABS_IMAGES with an unknown source", async () => {
-    await expectOneLineRefusal(
-      NGINX_LAB,
+    ],
+    [
+      "LABS_IMAGES with an unknown source",
       { LABS_IMAGES: "stand-ins" },
       /^LABS_IMAGES=stand-ins is not an image source: use official, local or auto$/,
-    );
-  });
+    ],
+  ] as const) {
+    it(title, () => expectOneLineRefusal(NGINX_LAB, env, message));
+  }
 
   it("LABS_BOOK_PORTS=1 while the book's port 8001 is taken", async () => {
     await using server = createServer();
