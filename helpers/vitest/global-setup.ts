@@ -9,11 +9,11 @@ import { engineClient, pinLocalEngineHost } from "../engine/client.ts";
 import { isEngineLost } from "../engine/lost.ts";
 import { describeEngine, describeRunner, engineFacts, runnerFacts, type Engine } from "../engine/facts.ts";
 import { assertBookPortsFree } from "../run/book-ports.ts";
-import { startRunAudit, type RunAudit } from "../run/audit.ts";
+import { startRunAudit } from "../run/audit.ts";
 import { newRunId } from "../run/identity.ts";
 import { startRunRegistry } from "../run/run-registry.ts";
 import { startGuardian, sweepEndedRuns } from "../run/sweep.ts";
-import { explainExit, type ExitReasons } from "./exit-reasons.ts";
+import { explainExit } from "./exit-reasons.ts";
 
 // Ryuk's image comes from Docker Hub; where that does not answer, the guardian and the final audit do its job.
 function disableRyukWithoutDockerHub(source: string, selected: StandIn[], unavailable: Map<string, string>): void {
@@ -28,9 +28,9 @@ function disableRyukWithoutDockerHub(source: string, selected: StandIn[], unavai
 
 export default async function setup(project: TestProject) {
   const runId = newRunId();
-  let audit: RunAudit;
+  let audit: Awaited<ReturnType<typeof startRunAudit>>;
   let engine: Engine;
-  let exit: ExitReasons | undefined;
+  let exit: ReturnType<typeof explainExit> | undefined;
   let registry: Awaited<ReturnType<typeof startRunRegistry>> | undefined;
   try {
     pinLocalEngineHost();
