@@ -2,6 +2,7 @@ import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { startChild, vitestCommand } from "../../helpers/child-runs/child.ts";
 import { dockerApi } from "../../helpers/engine/client.ts";
+import { runOwnerPid } from "../../helpers/run/identity.ts";
 import { runsOnEngine } from "../../helpers/run/sweep.ts";
 
 const STOPS_WITHIN_MS = 10_000;
@@ -17,7 +18,7 @@ async function expectOneLineRefusal(command: string[], env: NodeJS.ProcessEnv, m
   expect(lines, child.output()).toHaveLength(1);
   expect(lines[0]).toMatch(message);
   const runs = [...(await runsOnEngine(await dockerApi())).keys()];
-  expect(runs.filter((runId) => runId.split("-")[1] === String(child.pid))).toEqual([]);
+  expect(runs.filter((runId) => runOwnerPid(runId) === child.pid)).toEqual([]);
 }
 
 describe("Bad input: one clear line with the fix, within seconds, nothing left running", { timeout: 30_000 }, () => {
