@@ -4,7 +4,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { JUnitReporter, type Reporter, type TestCase, type TestModule, type Vitest } from "vitest/node";
-import { counts, fileResultOf, firstLine, RESULTS_IN_REPORT, runResultOf } from "./run-results.ts";
+import { counts, fileResultOf, firstLine, isLabFile, RESULTS_IN_REPORT, runResultOf } from "./run-results.ts";
 import { describeEngine } from "../engine/facts.ts";
 import { consoleBlock, LATEST, markdown } from "./lab-report.ts";
 
@@ -19,7 +19,7 @@ export default class LabsReporter implements Reporter {
   }
 
   onTestCaseReady(test: TestCase): void {
-    if (!test.project.getProvidedContext().runId) return;
+    if (!isLabFile(test.module)) return;
     const timer = setTimeout(() => console.log(`  … still running: ${test.fullName}`), SLOW_STEP_MS);
     this.timers.set(test.id, timer);
   }
@@ -30,7 +30,7 @@ export default class LabsReporter implements Reporter {
   }
 
   onTestModuleEnd(module: TestModule): void {
-    if (!module.project.getProvidedContext().runId) return;
+    if (!isLabFile(module)) return;
     const { file, steps } = fileResultOf(module, this.vitest.config.root);
     console.log(consoleBlock(file, steps));
   }
@@ -50,10 +50,7 @@ export default class LabsReporter implements Reporter {
 
     const junit = new JUnitReporter({ outputFile: join(dir, "junit.xml") });
     await junit.onInit(this.vitest);
-    await junit.onTestRunEnd(
-      modules.filter((module) => module.project.getProvidedContext().runId),
-      errors,
-    );
+    await junit.onTestRunEnd(modules.filter(isLabFile), errors);
 
     await writeFile(LATEST, `${result.runId}\n`);
     console.log(`\nreport: ${join(dir, "report.md")} (JUnit: ${join(dir, "junit.xml")})`);
