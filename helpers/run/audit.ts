@@ -4,18 +4,10 @@ import { LOOPBACK, publishAddress } from "./for-this-run.ts";
 import { RUN_LABEL } from "./identity.ts";
 import { removeRunResources } from "./ownership.ts";
 
-export interface RunAudit {
-  finish(): Promise<string[]>;
-}
-
 // Follows the engine's events for the run's own containers: the book's `-p` publishes on every interface, so every
 // port is checked for the run's publish address (loopback where the engine is local); an image's VOLUME gives a container an unlabelled anonymous volume, so the run notes
 // the ones it saw mounted in its own containers, and only those are its to remove.
-export async function startRunAudit(
-  docker: Docker,
-  runId: string,
-  onEngineLost: (error: Error) => void,
-): Promise<RunAudit> {
+export async function startRunAudit(docker: Docker, runId: string, onEngineLost: (error: Error) => void) {
   const violations: string[] = [];
   const allowed = new Set([LOOPBACK, await publishAddress()]);
   const ownVolumes = new Set<string>();

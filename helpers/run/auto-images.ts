@@ -3,7 +3,7 @@ import type { Plan } from "../catalogue/plan.ts";
 import type { Docker } from "../engine/client.ts";
 import { engineMessage } from "../engine/errors.ts";
 import { buildStandIns, buildSummary } from "../stand-ins/build.ts";
-import { SetupError } from "./resolve-images.ts";
+import { since } from "../util/time.ts";
 
 const AVAILABILITY_MS = 10_000;
 
@@ -51,11 +51,9 @@ export async function buildMissingStandIns(docker: Docker, plans: Plan[]): Promi
     signal: new AbortController().signal,
     say: (recipe, line) => console.log(`[${recipe}] ${line}`),
   }).then(
-    (outcomes) => console.log(buildSummary(outcomes, (performance.now() - started) / 1000)),
+    (outcomes) => console.log(buildSummary(outcomes, since(started))),
     (error: Error) => {
-      throw new SetupError(
-        `LABS_IMAGES=auto could not build the stand-ins ${recipes}: ${error.message.split("\n")[0]}`,
-      );
+      throw new Error(`LABS_IMAGES=auto could not build the stand-ins ${recipes}: ${error.message.split("\n")[0]}`);
     },
   );
 }

@@ -1,20 +1,17 @@
+import { once } from "node:events";
 import { createServer } from "node:net";
 import { LOOPBACK } from "./for-this-run.ts";
 
 export async function assertFree(port: number, what: string): Promise<void> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === "EADDRINUSE"
-          ? new Error(
-              `LABS_BOOK_PORTS=1 needs host port ${port} for ${what}, but it is taken: free it (lsof -i :${port}) or unset LABS_BOOK_PORTS to publish on a free port`,
-            )
-          : error,
-      ),
+  const server = createServer().listen(port, LOOPBACK);
+  await once(server, "listening").catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "EADDRINUSE") throw error;
+    throw new Error(
+      `LABS_BOOK_PORTS=1 needs host port ${port} for ${what}, but it is taken: free it (lsof -i :${port}) or unset LABS_BOOK_PORTS to publish on a free port`,
+      { cause: error },
     );
-    server.listen(port, LOOPBACK, () => server.close(() => resolve()));
   });
+  await new Promise((resolve) => server.close(resolve));
 }
 
 const BOOK_PORTS = [

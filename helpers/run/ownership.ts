@@ -2,21 +2,11 @@ import type { Docker } from "../engine/client.ts";
 import { engineMessage } from "../engine/errors.ts";
 import { RUN_LABEL } from "./identity.ts";
 
-// Removal races with the engine's own clean-up, and an image or network another run still uses stays theirs.
-const ignoreGoneOrInUse = (error: { statusCode?: number }) => {
-  if (error.statusCode !== 404 && error.statusCode !== 409) throw error;
-};
-
-export interface OwnedResource {
-  description: string;
-  remove: () => Promise<unknown>;
-}
-
 // What the run can prove it created: containers (removed with their anonymous volumes), networks, volumes and images
 // carrying its label, and the tags it put on other images (their names carry the run id). Nothing else.
-export async function resourcesOfRun(docker: Docker, runId: string): Promise<OwnedResource[]> {
+export async function resourcesOfRun(docker: Docker, runId: string) {
   const filters = JSON.stringify({ label: [`${RUN_LABEL}=${runId}`] });
-  const found: OwnedResource[] = [];
+  const found: { description: string; remove: () => Promise<unknown> }[] = [];
   for (const info of await docker.listContainers({ all: true, filters })) {
     found.push({
       description: `container ${info.Names[0]?.slice(1) ?? info.Id} (${info.Image}, ${info.State})`,
@@ -45,20 +35,15 @@ export async function resourcesOfRun(docker: Docker, runId: string): Promise<Own
 }
 
 // A resource the engine refuses to remove (a mount still busy after an engine restart, say) is named and skipped,
-// so that one stuck container never keeps the rest of a run on the engine.
+// so that one stuck container never keeps the rest of a run on the engine. Removal races with the engine's own
+// clean-up (404), and an image or network another run still uses (409) stays theirs.
 export async function removeRunResources(docker: Docker, runId: string): Promise<string[]> {
   const removed: string[] = [];
   for (const { description, remove } of await resourcesOfRun(docker, runId)) {
     const refused = await remove().then(
       () => undefined,
-      (error: { statusCode?: number }) => {
-        try {
-          ignoreGoneOrInUse(error);
-          return undefined;
-        } catch {
-          return engineMessage(error);
-        }
-      },
+      (error: { statusCode?: number }) =>
+        [404, 409].includes(error.statusCode ?? 0) ? undefined : engineMessage(error),
     );
     removed.push(refused ? `${description} (could not remove: ${refused})` : description);
   }

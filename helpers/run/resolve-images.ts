@@ -5,15 +5,13 @@ import { digestFor, registryHostOf, standInFacts, type Plan, type ResolvedImage 
 import { normalizeReference, parseReference } from "../catalogue/reference.ts";
 import { labelsFor } from "./identity.ts";
 
-export class SetupError extends Error {}
-
 // Each image is pulled for the platform it will run as: mysql:5.7 exists for linux/amd64 only, so an arm64 engine
 // asked for it without a platform finds nothing.
 export async function resolveImage(docker: Docker, plan: Plan, platform?: string): Promise<ResolvedImage> {
   const inspect = () => docker.getImage(plan.ref).inspect();
   let info = await inspect().catch(() => undefined);
   if (!info && plan.why === "stand-in") {
-    throw new SetupError(
+    throw new Error(
       `The stand-in ${plan.ref} for ${plan.official} is not built: run \`npm run images:build\` (or use LABS_IMAGES=official where a registry answers).`,
     );
   }
@@ -23,7 +21,7 @@ export async function resolveImage(docker: Docker, plan: Plan, platform?: string
       await followProgress(docker, await docker.pull(plan.ref, platform ? { platform } : {}));
       info = await inspect();
     } catch (error) {
-      throw new SetupError(await pullFailure(docker, plan, engineMessage(error)));
+      throw new Error(await pullFailure(docker, plan, engineMessage(error)), { cause: error });
     }
   }
   const ref = nameOnEngine(plan.ref, info.RepoTags ?? []);
@@ -82,9 +80,10 @@ export async function assertPlatformRuns(
     const { StatusCode } = (await container.wait()) as { StatusCode: number };
     if (StatusCode !== 0) throw new Error(`a test container exited with ${StatusCode}`);
   } catch (error) {
-    throw new SetupError(
+    throw new Error(
       `LABS_PLATFORM=${platform}: this engine cannot run ${image.ref} as ${platform} (${engineMessage(error)}). ` +
         "Enable emulation (Docker Desktop, or QEMU binfmt on Linux) or set LABS_PLATFORM to a platform the image has.",
+      { cause: error },
     );
   } finally {
     await container?.remove({ force: true, v: true }).catch(() => undefined);

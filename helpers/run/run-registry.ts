@@ -12,8 +12,8 @@ import { labelsFor } from "./identity.ts";
 import { newSecret } from "./new-secret.ts";
 
 // One user per lab step that pushes or pulls, so that one lab's login state never decides another lab's push.
-export const REGISTRY_USERS = ["pull", "login", "visits", "search"] as const;
-export type RegistryUser = (typeof REGISTRY_USERS)[number];
+const REGISTRY_USERS = ["pull", "login", "visits", "search"] as const;
+type RegistryUser = (typeof REGISTRY_USERS)[number];
 
 export interface RunRegistry {
   // Where the engine pushes and pulls (its own loopback, which it trusts over plain HTTP): the name in image references.
@@ -35,16 +35,11 @@ const SEEDED_BASE = "library/debian:latest";
 // The engine pushes it under a tag of the setup's own, and only once that tag is untagged again does the registry get
 // `latest`, copied from it: a lab that sees `latest` never pulls while the setup still works on the same local name
 // (a pull racing the untag of its own reference hung Docker 20.10 for minutes).
-async function seed(
-  { address, apiAddress }: Pick<RunRegistry, "address" | "apiAddress">,
-  credentials: Credentials,
-  baseRef: string,
-): Promise<void> {
+async function seed(address: string, apiAddress: string, credentials: Credentials, baseRef: string): Promise<void> {
   const docker = await dockerApi();
   const [repository, tag] = SEEDED_BASE.split(":") as [string, string];
-  const [stagingRepository, stagingTag] = [`${address}/${repository}`, "setup"];
-  const staging = `${stagingRepository}:${stagingTag}`;
-  await docker.getImage(baseRef).tag({ repo: stagingRepository, tag: stagingTag });
+  const staging = `${address}/${repository}:setup`;
+  await docker.getImage(baseRef).tag({ repo: `${address}/${repository}`, tag: "setup" });
   try {
     await push(staging, credentials);
   } finally {
@@ -54,15 +49,9 @@ async function seed(
       .catch(() => undefined);
   }
   const api = new RegistryApi(apiAddress, credentials);
-  const staged = await api.call("GET", `/v2/${repository}/manifests/${stagingTag}`, 200);
+  const staged = await api.call("GET", `/v2/${repository}/manifests/setup`, 200);
   await api.putManifest(repository, tag, staged.body, String(staged.headers["content-type"]));
 }
-
-// The name the engine gives its own loopback in the registry's address. Docker trusts 127.0.0.0/8 over plain HTTP.
-// Podman's push and pull trust what its registries.conf marks insecure, but its Docker-compatible login (/auth) decides
-// that itself and trusts only `localhost:` addresses (pkg/api/handlers/compat/auth.go), so `docker login 127.0.0.1:…`
-// asks it for HTTPS; `docker login localhost:…` is what works there.
-export const registryHostOn = (product: Engine["product"]) => (product === "Podman" ? "localhost" : LOOPBACK);
 
 // The registry's htpasswd is read once, when it starts: every lab's user is known before it starts.
 export async function startRunRegistry(
@@ -89,13 +78,17 @@ export async function startRunRegistry(
     baseRef && servedDigest(baseRef),
   ]);
   const apiAddress = container.at(publishOn[0]!);
-  const address = container.at(LOOPBACK).replace(LOOPBACK, registryHostOn(product));
+  // The name the engine gives its own loopback in the registry's address. Docker trusts 127.0.0.0/8 over plain HTTP.
+  // Podman's push and pull trust what its registries.conf marks insecure, but its Docker-compatible login (/auth)
+  // decides that itself and trusts only `localhost:` addresses (pkg/api/handlers/compat/auth.go), so `docker login
+  // 127.0.0.1:…` asks it for HTTPS; `docker login localhost:…` is what works there.
+  const address = container.at(LOOPBACK).replace(LOOPBACK, product === "Podman" ? "localhost" : LOOPBACK);
   const users = Object.fromEntries(
     accounts.map(({ role, username, password }) => [role, { username, password, serveraddress: address }]),
   ) as Record<RegistryUser, Credentials>;
   const base = baseRef && !served ? SEEDED_BASE : undefined;
   const seeding = base
-    ? seed({ address, apiAddress }, users.pull, baseRef!).catch((error: unknown) =>
+    ? seed(address, apiAddress, users.pull, baseRef!).catch((error: unknown) =>
         console.error(`registry: pushing ${baseRef} to the run's registry failed: ${engineMessage(error)}`),
       )
     : Promise.resolve();

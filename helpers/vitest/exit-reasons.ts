@@ -1,11 +1,6 @@
 import type { SerializedError } from "vitest";
 import type { TestModule, TestProject } from "vitest/node";
-import { exitCauses, firstLine, runResultOf } from "../vitest/run-results.ts";
-
-export interface ExitReasons {
-  cancelled(because: string): void;
-  teardown(work: () => Promise<void>): Promise<void>;
-}
+import { exitCauses, firstLine, runResultOf } from "./run-results.ts";
 
 const SIGNALS: Record<number, string> = { 130: "SIGINT", 143: "SIGTERM" };
 
@@ -13,7 +8,7 @@ const SIGNALS: Record<number, string> = { 130: "SIGINT", 143: "SIGTERM" };
 // step (a worker's unhandled rejection, a reporter that threw), a spec file's hook or file-scoped fixture, the global
 // setup's teardown (the audit), a rejection in this process. Whatever it was, the run's last lines say so, one line
 // a cause, printed as the process exits; a run that exits 0 prints nothing more.
-export function explainExit({ vitest, name }: TestProject): ExitReasons {
+export function explainExit({ vitest, name }: TestProject) {
   const late: string[] = [];
   const stacks: string[] = [];
   let cancelled: string | undefined;
@@ -44,8 +39,8 @@ export function explainExit({ vitest, name }: TestProject): ExitReasons {
     }
   });
   return {
-    cancelled: (because) => (cancelled ??= because),
-    async teardown(work) {
+    cancelled: (because: string) => void (cancelled ??= because),
+    async teardown(work: () => Promise<void>) {
       teardown = "running";
       try {
         await work();

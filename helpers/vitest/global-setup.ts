@@ -1,20 +1,19 @@
 import { experimental_getRunnerTask, type TestProject } from "vitest/node";
 import { autoFallbackLine, planImages, describeImage } from "../catalogue/plan.ts";
 import type { StandIn } from "../catalogue/entries.ts";
-import { assertPlatformRuns, resolveImage, SetupError } from "../run/resolve-images.ts";
+import { assertPlatformRuns, resolveImage } from "../run/resolve-images.ts";
 import { buildMissingStandIns, officialAvailability } from "../run/auto-images.ts";
 import { imagesOfSelectedSpecs } from "../catalogue/selection.ts";
 import { imageMapFrom, imageSourceFrom, labPlatform } from "../catalogue/settings.ts";
-import { engineClient, EngineUnreachable, pinLocalEngineHost } from "../engine/client.ts";
+import { engineClient, pinLocalEngineHost } from "../engine/client.ts";
 import { isEngineLost } from "../engine/lost.ts";
 import { describeEngine, describeRunner, engineFacts, runnerFacts, type Engine } from "../engine/facts.ts";
 import { assertBookPortsFree } from "../run/book-ports.ts";
-import { startRunAudit, type RunAudit } from "../run/audit.ts";
+import { startRunAudit } from "../run/audit.ts";
 import { newRunId } from "../run/identity.ts";
 import { startRunRegistry } from "../run/run-registry.ts";
-import { startGuardian } from "../run/start-guardian.ts";
-import { sweepEndedRuns } from "../run/sweep.ts";
-import { explainExit, type ExitReasons } from "./exit-reasons.ts";
+import { startGuardian, sweepEndedRuns } from "../run/sweep.ts";
+import { explainExit } from "./exit-reasons.ts";
 
 // Ryuk's image comes from Docker Hub; where that does not answer, the guardian and the final audit do its job.
 function disableRyukWithoutDockerHub(source: string, selected: StandIn[], unavailable: Map<string, string>): void {
@@ -29,9 +28,9 @@ function disableRyukWithoutDockerHub(source: string, selected: StandIn[], unavai
 
 export default async function setup(project: TestProject) {
   const runId = newRunId();
-  let audit: RunAudit;
+  let audit: Awaited<ReturnType<typeof startRunAudit>>;
   let engine: Engine;
-  let exit: ExitReasons | undefined;
+  let exit: ReturnType<typeof explainExit> | undefined;
   let registry: Awaited<ReturnType<typeof startRunRegistry>> | undefined;
   try {
     pinLocalEngineHost();
@@ -95,8 +94,7 @@ export default async function setup(project: TestProject) {
     // From here on, a run that exits non-zero says why; a setup that stopped has said it in its one line.
     exit = explainExit(project);
   } catch (error) {
-    const known = error instanceof SetupError || error instanceof EngineUnreachable || error instanceof Error;
-    console.error(known ? (error as Error).message : String(error));
+    console.error(error instanceof Error ? error.message : String(error));
     if (process.env.LABS_DEBUG) console.error(error);
     await registry?.stop().catch(() => undefined);
     process.exit(1);

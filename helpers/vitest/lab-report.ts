@@ -1,7 +1,7 @@
 // A lab run as people read it: per lab the image used, per step the docker command, the outcome, the time and what
 // was observed, for the console and for report.md; all of it read from the run model.
 import { join, relative } from "node:path";
-import type { RunResult, SpecFile, Step } from "../vitest/run-results.ts";
+import type { RunResult, SpecFile, Step } from "./run-results.ts";
 import { cell } from "../util/markdown.ts";
 
 // Names the folder of the last run's report (a file: Windows refuses symlinks without Developer Mode).

@@ -3,16 +3,8 @@
 // screenshots and the cAdvisor CPU chart beside it, and reports/latest.txt naming that folder.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { SerializedError } from "vitest";
-import {
-  JUnitReporter,
-  type Reporter,
-  type TestCase,
-  type TestModule,
-  type TestRunEndReason,
-  type Vitest,
-} from "vitest/node";
-import { counts, fileResultOf, firstLine, RESULTS_IN_REPORT, runResultOf } from "../vitest/run-results.ts";
+import { JUnitReporter, type Reporter, type TestCase, type TestModule, type Vitest } from "vitest/node";
+import { counts, fileResultOf, firstLine, isLabFile, RESULTS_IN_REPORT, runResultOf } from "./run-results.ts";
 import { describeEngine } from "../engine/facts.ts";
 import { consoleBlock, LATEST, markdown } from "./lab-report.ts";
 
@@ -27,7 +19,7 @@ export default class LabsReporter implements Reporter {
   }
 
   onTestCaseReady(test: TestCase): void {
-    if (!test.project.getProvidedContext().runId) return;
+    if (!isLabFile(test.module)) return;
     const timer = setTimeout(() => console.log(`  … still running: ${test.fullName}`), SLOW_STEP_MS);
     this.timers.set(test.id, timer);
   }
@@ -38,16 +30,12 @@ export default class LabsReporter implements Reporter {
   }
 
   onTestModuleEnd(module: TestModule): void {
-    if (!module.project.getProvidedContext().runId) return;
+    if (!isLabFile(module)) return;
     const { file, steps } = fileResultOf(module, this.vitest.config.root);
     console.log(consoleBlock(file, steps));
   }
 
-  async onTestRunEnd(
-    modules: ReadonlyArray<TestModule>,
-    errors: ReadonlyArray<SerializedError>,
-    outcome: TestRunEndReason,
-  ): Promise<void> {
+  onTestRunEnd: Reporter["onTestRunEnd"] = async (modules, errors, outcome) => {
     const result = runResultOf(modules, errors, outcome, this.vitest.config.root);
     if (!result.runId) return;
     const dir = join("reports", result.runId);
@@ -62,13 +50,10 @@ export default class LabsReporter implements Reporter {
 
     const junit = new JUnitReporter({ outputFile: join(dir, "junit.xml") });
     await junit.onInit(this.vitest);
-    await junit.onTestRunEnd(
-      modules.filter((module) => module.project.getProvidedContext().runId),
-      errors,
-    );
+    await junit.onTestRunEnd(modules.filter(isLabFile), errors);
 
     await writeFile(LATEST, `${result.runId}\n`);
     console.log(`\nreport: ${join(dir, "report.md")} (JUnit: ${join(dir, "junit.xml")})`);
     console.log(counts(result.steps));
-  }
+  };
 }

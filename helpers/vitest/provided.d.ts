@@ -10,9 +10,7 @@ declare module "vitest" {
     images: ResolvedImage[];
     registry: RunRegistry | undefined;
   }
-}
 
-declare module "vitest" {
   interface TaskMeta {
     labImages?: string[];
     containerLogs?: { container: string; lines: string[] }[];

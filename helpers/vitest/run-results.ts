@@ -113,13 +113,15 @@ export function fileResultOf(module: TestModule, root: string, cancelled = false
   return { file: { file, lab, images, ran: state !== "pending" && state !== "queued", failures }, steps };
 }
 
-// By default, the files of the projects that ran the labs' global setup, which provides the run id while the run is on.
+// A file of a project that ran the labs' global setup, which provides the run id while the run is on.
+export const isLabFile = (module: TestModule) => Boolean(module.project.getProvidedContext().runId);
+
 export function runResultOf(
   modules: ReadonlyArray<TestModule>,
   errors: ReadonlyArray<SerializedError>,
   outcome: TestRunEndReason,
   root: string,
-  ofLabs = (module: TestModule) => Boolean(module.project.getProvidedContext().runId),
+  ofLabs = isLabFile,
 ): RunResult {
   const labs = modules.filter(ofLabs);
   const context = labs[0]?.project.getProvidedContext();

@@ -1,7 +1,8 @@
-import { createServer, type Server } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { createServer } from "node:net";
+import { describe, expect, it } from "vitest";
 import { startChild, vitestCommand } from "../../helpers/child-runs/child.ts";
 import { dockerApi } from "../../helpers/engine/client.ts";
+import { runOwnerPid } from "../../helpers/run/identity.ts";
 import { runsOnEngine } from "../../helpers/run/sweep.ts";
 
 const STOPS_WITHIN_MS = 10_000;
@@ -17,14 +18,8 @@ async function expectOneLineRefusal(command: string[], env: NodeJS.ProcessEnv, m
   expect(lines, child.output()).toHaveLength(1);
   expect(lines[0]).toMatch(message);
   const runs = [...(await runsOnEngine(await dockerApi())).keys()];
-  expect(runs.filter((runId) => runId.split("-")[1] === String(child.pid))).toEqual([]);
+  expect(runs.filter((runId) => runOwnerPid(runId) === child.pid)).toEqual([]);
 }
-
-let server: Server | undefined;
-afterEach(async () => {
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-  server = undefined;
-});
 
 describe("Bad input: one clear line with the fix, within seconds, nothing left running", { timeout: 30_000 }, () => {
   it("Node older than 22.22 is refused before anything else", async () => {
@@ -37,41 +32,35 @@ describe("Bad input: one clear line with the fix, within seconds, nothing left r
     );
   });
 
-  it("no engine at DOCKER_HOST", async () => {
-    await expectOneLineRefusal(
-      NGINX_LAB,
+  // The nginx lab, refused for its environment alone.
+  for (const [title, env, message] of [
+    [
+      "no engine at DOCKER_HOST",
       { DOCKER_HOST: "unix:///nonexistent/docker.sock" },
       /^No Docker engine answered at DOCKER_HOST=unix:\/\/\/nonexistent\/docker\.sock: no socket there\. Start that engine/,
-    );
-  });
-
-  it("LABS_IMAGE_MAP that is not JSON", async () => {
-    await expectOneLineRefusal(
-      NGINX_LAB,
+    ],
+    [
+      "LABS_IMAGE_MAP that is not JSON",
       { LABS_IMAGE_MAP: "nginx:1.18=mirror/nginx" },
       /^LABS_IMAGE_MAP is not JSON: give an object such as/,
-    );
-  });
-
-  it("LABS_IMAGE_MAP naming an image the labs do not use", async () => {
-    await expectOneLineRefusal(
-      NGINX_LAB,
+    ],
+    [
+      "LABS_IMAGE_MAP naming an image the labs do not use",
       { LABS_IMAGE_MAP: '{"nginx:1.99": "mirror/nginx:1.99"}' },
       /^"nginx:1\.99" is not a lab image; the catalogue knows /,
-    );
-  });
-
-  it("LABS_IMAGES with an unknown source", async () => {
-    await expectOneLineRefusal(
-      NGINX_LAB,
+    ],
+    [
+      "LABS_IMAGES with an unknown source",
       { LABS_IMAGES: "stand-ins" },
       /^LABS_IMAGES=stand-ins is not an image source: use official, local or auto$/,
-    );
-  });
+    ],
+  ] as const) {
+    it(title, () => expectOneLineRefusal(NGINX_LAB, env, message));
+  }
 
   it("LABS_BOOK_PORTS=1 while the book's port 8001 is taken", async () => {
-    server = createServer();
-    await new Promise<void>((resolve) => server!.listen(8001, "127.0.0.1", resolve));
+    await using server = createServer();
+    await new Promise<void>((resolve) => server.listen(8001, "127.0.0.1", resolve));
     await expectOneLineRefusal(
       NGINX_LAB,
       { LABS_BOOK_PORTS: "1" },

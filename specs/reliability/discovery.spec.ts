@@ -9,11 +9,17 @@ import { copyImages, startPrivateEngine, type PrivateEngine } from "../../helper
 
 const NGINX_LAB = vitestCommand("--project", "labs", "specs/lab-3-3-nginx.spec.ts");
 
-// A temporary HOME holding ~/.testcontainers.properties: the user's own home is never the test bed.
-async function homeNaming(dockerHost: string): Promise<string> {
+// The nginx lab with a temporary HOME whose ~/.testcontainers.properties alone names the engine: the user's own home
+// is never the test bed.
+async function runNamedByProperties(dockerHost: string) {
   const home = await mkdtemp(join(tmpdir(), "labs-home-"));
-  await writeFile(join(home, ".testcontainers.properties"), `docker.host=${dockerHost}\n`);
-  return home;
+  try {
+    await writeFile(join(home, ".testcontainers.properties"), `docker.host=${dockerHost}\n`);
+    const child = startChild(NGINX_LAB, { env: { DOCKER_HOST: undefined, HOME: home, LABS_IMAGES: "local" } });
+    return { child, code: (await child.exited).code };
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
 }
 
 describe("The engine is found the way testcontainers finds it", { timeout: 240_000 }, () => {
@@ -25,32 +31,21 @@ describe("The engine is found the way testcontainers finds it", { timeout: 240_0
   afterAll(() => engine?.stop());
 
   it("an engine named only by docker.host in ~/.testcontainers.properties, on a non-default socket", async () => {
-    const home = await homeNaming(engine.host);
-    try {
-      const child = startChild(NGINX_LAB, { env: { DOCKER_HOST: undefined, HOME: home, LABS_IMAGES: "local" } });
-      const { code } = await child.exited;
-      expect(code, child.output().slice(-3000)).toBe(0);
-      expect(child.output()).toMatch(new RegExp(`^engine: Docker \\S+ linux/\\S+ at ${engine.host} `, "m"));
-      expect(child.output()).toMatch(RUN_LINE);
-    } finally {
-      await rm(home, { recursive: true, force: true });
-    }
+    const { child, code } = await runNamedByProperties(engine.host);
+    expect(code, child.output().slice(-3000)).toBe(0);
+    expect(child.output()).toMatch(new RegExp(`^engine: Docker \\S+ linux/\\S+ at ${engine.host} `, "m"));
+    expect(child.output()).toMatch(RUN_LINE);
   });
 
   it("a properties file naming an engine that does not answer: one line, no fallback to the default socket", async () => {
-    const home = await homeNaming("unix:///nonexistent/labs.sock");
-    try {
-      const startedAt = Date.now();
-      const child = startChild(NGINX_LAB, { env: { DOCKER_HOST: undefined, HOME: home, LABS_IMAGES: "local" } });
-      expect((await child.exited).code).toBe(1);
-      expect(Date.now() - startedAt).toBeLessThan(15_000);
-      const lines = child.stderr().trim().split("\n");
-      expect(lines, child.output()).toHaveLength(1);
-      expect(lines[0]).toMatch(
-        /^No Docker engine answered at docker\.host in \S+\.testcontainers\.properties=unix:\/\/\/nonexistent\/labs\.sock: no socket there\./,
-      );
-    } finally {
-      await rm(home, { recursive: true, force: true });
-    }
+    const startedAt = Date.now();
+    const { child, code } = await runNamedByProperties("unix:///nonexistent/labs.sock");
+    expect(code).toBe(1);
+    expect(Date.now() - startedAt).toBeLessThan(15_000);
+    const lines = child.stderr().trim().split("\n");
+    expect(lines, child.output()).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^No Docker engine answered at docker\.host in \S+\.testcontainers\.properties=unix:\/\/\/nonexistent\/labs\.sock: no socket there\./,
+    );
   });
 });

@@ -1,13 +1,7 @@
 import { readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { describe, expect, it } from "vitest";
-import {
-  engineLeftovers,
-  guardianPid,
-  startChild,
-  vitestCommand,
-  type ChildRun,
-} from "../../helpers/child-runs/child.ts";
+import { engineLeftovers, guardianPid, startChild, vitestCommand } from "../../helpers/child-runs/child.ts";
 import { RUN_LINE } from "../../helpers/run/identity.ts";
 import { STAND_IN_LABELS } from "../../helpers/catalogue/entries.ts";
 import { dockerApi } from "../../helpers/engine/client.ts";
@@ -21,7 +15,7 @@ async function expectCleanWithin(runId: string, signalledAt: number) {
   expect(Date.now() - signalledAt).toBeLessThan(CLEAN_WITHIN_MS);
 }
 
-async function runWithAContainer(spec: string): Promise<{ child: ChildRun; runId: string }> {
+async function runWithAContainer(spec: string) {
   const child = startChild(vitestCommand("--project", "labs", spec));
   const runId = (await child.waitFor(RUN_LINE))[1]!;
   await expect
