@@ -15,6 +15,7 @@ import type { Docker } from "../engine/client.ts";
 import { dockerApiAt, engineAnswers, type EngineAddress } from "../engine/hosts.ts";
 import { followProgress } from "../engine/progress.ts";
 import { pollUntil } from "../util/poll.ts";
+import { since } from "../util/time.ts";
 import { addNetwork, cgroupPids, DOCKER28_DIR, ensureDocker28, freeNetwork, inCgroup, killAll } from "./host-setup.ts";
 import { PIDS_TREE, removeCgroups, removeNetwork, unmountUnder } from "./host-setup.ts";
 import { ensurePodman, healthchecksPidfile, podmanPidfile, podmanSocket, preparePodman } from "./podman.ts";
@@ -77,8 +78,6 @@ function layout(name: string) {
 }
 type Layout = ReturnType<typeof layout>;
 
-const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
-
 export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngine> {
   const p = layout(o.name);
   const podman = o.engine === "podman4";
@@ -95,7 +94,7 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
   if (!podman && existsSync("/run/containerd/containerd.sock"))
     throw new Error("a system containerd runs: engines would share it");
   if (o.engine === "docker28") ensureDocker28(o.quiet);
-  const podmanVersion = podman ? ensurePodman() : "";
+  const product = podman ? ensurePodman() : o.engine;
   await stopPrivateEngine(o.name, true); // what a killed run left
   const started = performance.now();
   try {
@@ -103,16 +102,17 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
     mkdirSync(p.dataRoot, { recursive: true });
     mkdirSync(`${p.run}/exec`, { recursive: true });
     mkdirSync(`${PIDS_TREE}/${p.cgroup}/daemon`, { recursive: true });
-    const daemon = podman ? await podmanDaemon(o.name, p, pool, podmanVersion) : dockerDaemon(o, p, pool);
+    const daemon: Daemon = podman ? await preparePodman(p, pool) : dockerDaemon(o, p, pool);
     writeFileSync(`${p.run}/env.json`, JSON.stringify(daemon.client));
-    await launchDaemon(daemon);
+    const named = podman ? `${product} (engine ${o.name})` : `${product} engine ${o.name}`;
+    await launchDaemon(daemon, named);
     // What systemd's healthcheck timers would run for a Podman (healthchecks.ts), beside its service.
     if (daemon.healthchecks) {
       const log = `${p.run}/healthchecks.log`;
       spawnDetached(daemon.healthchecks, { log, env: daemon.env, pidfile: healthchecksPidfile(p) });
     }
     const host = daemon.client.DOCKER_HOST;
-    if (!o.quiet) console.error(`${o.name}: ${daemon.product} answers on ${host} after ${seconds(started)}`);
+    if (!o.quiet) console.error(`${o.name}: ${product} answers on ${host} after ${since(started).toFixed(1)} s`);
     const stop = () => stopPrivateEngine(o.name, o.quiet);
     return {
       name: o.name,
@@ -130,7 +130,7 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
         process.kill(running, signal);
         while (cgroupPids(p.cgroup).includes(running)) await sleep(50);
         await (typeof downFor === "number" ? sleep(downFor) : downFor());
-        await launchDaemon(daemon).catch(async (error: unknown) => {
+        await launchDaemon(daemon, named).catch(async (error: unknown) => {
           await stopPrivateEngine(o.name, true);
           throw error;
         });
@@ -142,18 +142,13 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
   }
 }
 
-interface Detached {
-  log: string;
+interface Daemon {
+  argv: string[];
   env: NodeJS.ProcessEnv;
   cwd?: string;
-  pidfile?: string;
-}
-
-interface Daemon extends Detached {
-  argv: string[];
+  log: string;
+  pidfile?: string; // written at the spawn, for a daemon that writes none itself
   client: EngineAddress;
-  named: string; // in its errors
-  product: string; // in its "answers" line
   healthchecks?: string[];
 }
 
@@ -215,28 +210,11 @@ function dockerDaemon(o: EngineOptions, p: Layout, pool: string): Daemon {
     client: remote
       ? { ...remote.clientEnv, TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE: p.socket }
       : { DOCKER_HOST: `unix://${p.socket}` },
-    named: `${o.engine} engine ${o.name}`,
-    product: o.engine,
-  };
-}
-
-// The Podman service, in the engine's cgroup and its own mount namespace (podman.ts).
-async function podmanDaemon(name: string, p: Layout, pool: string, version: string): Promise<Daemon> {
-  const { service, healthchecks, env } = await preparePodman(p, pool);
-  return {
-    argv: service,
-    env: { ...process.env, ...env },
-    log: `${p.run}/podman.log`,
-    pidfile: podmanPidfile(p),
-    client: { DOCKER_HOST: `unix://${podmanSocket(p)}` },
-    named: `${version} (engine ${name})`,
-    product: version,
-    healthchecks,
   };
 }
 
 // Starts `argv` detached from the run, its output appended to `log`.
-function spawnDetached([program, ...args]: string[], o: Detached): ChildProcess {
+function spawnDetached([program, ...args]: string[], o: Pick<Daemon, "log" | "env" | "cwd" | "pidfile">): ChildProcess {
   const log = openSync(o.log, "a");
   const child = spawn(program!, args, { detached: true, stdio: ["ignore", log, log], env: o.env, cwd: o.cwd });
   child.unref();
@@ -247,14 +225,14 @@ function spawnDetached([program, ...args]: string[], o: Detached): ChildProcess 
 
 // Starts an engine's daemon detached and waits up to 60 s for it to answer; otherwise prints the last lines of its
 // log and says whether it exited or never answered.
-async function launchDaemon(o: Daemon): Promise<void> {
+async function launchDaemon(o: Daemon, named: string): Promise<void> {
   const child = spawnDetached(o.argv, o);
   const answered = async () =>
     (await engineAnswers(o.client, 2000)) ? true : child.exitCode === null ? undefined : false;
   if (await pollUntil(answered, { timeoutMs: 60_000 })) return;
   console.error(readFileSync(o.log, "utf8").trimEnd().split("\n").slice(-20).join("\n"));
   const why = child.exitCode === null ? "did not answer a ping within 60 s" : `exited with ${child.exitCode}`;
-  throw new Error(`${o.named} ${why} (the last lines of its log are above)`);
+  throw new Error(`${named} ${why} (the last lines of its log are above)`);
 }
 
 /** Stops engine `name` (SIGTERM; SIGKILL for all it spawned after 30 s) and removes all it left: mounts, bridges, data. */
@@ -279,7 +257,7 @@ export async function stopPrivateEngine(name: string, quiet = false): Promise<vo
   rmSync(p.dataRoot, { recursive: true, force: true });
   rmSync(p.run, { recursive: true, force: true });
   removeCgroups(p.cgroup);
-  if (!quiet) console.error(`${name}: stopped and removed in ${seconds(started)}`);
+  if (!quiet) console.error(`${name}: stopped and removed in ${since(started).toFixed(1)} s`);
 }
 
 /** Streams one engine's image archive into another engine: no registry can be pulled from here. */

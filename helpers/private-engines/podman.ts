@@ -12,7 +12,7 @@ import { dockerApiAt, engineAnswers } from "../engine/hosts.ts";
 import { pollUntil } from "../util/poll.ts";
 import { CGROUP_TREES, inCgroup, killAll, linksWith, PIDS_TREE, prefixOf, RUNC } from "./host-setup.ts";
 
-export const PODMAN = "/usr/bin/podman";
+const PODMAN = "/usr/bin/podman";
 // The distribution's defaults: with CONTAINERS_CONF set, Podman reads no other containers.conf, so the engine's own
 // file starts from them, as a reader's Podman does.
 const DISTRIBUTION_CONF = "/usr/share/containers/containers.conf";
@@ -42,7 +42,6 @@ interface Recorded {
 
 export const podmanSocket = (p: PodmanLayout) => `${p.run}/podman.sock`;
 const record = (p: PodmanLayout) => `${p.run}/podman.json`;
-const namespacePid = (p: PodmanLayout) => `${p.run}/namespace.pid`;
 export const podmanPidfile = (p: PodmanLayout) => `${p.run}/podman.pid`;
 export const healthchecksPidfile = (p: PodmanLayout) => `${p.run}/healthchecks.pid`;
 const HEALTHCHECKS = fileURLToPath(new URL("./healthchecks.ts", import.meta.url));
@@ -158,7 +157,8 @@ function writeConfig(p: PodmanLayout, pool: string): void {
   chmodSync(`${p.run}/runc`, 0o755);
 }
 
-/** Writes the engine's configuration and mount namespace; returns how to start its service and how a run reaches it. */
+/** Writes the engine's configuration and mount namespace; returns how to start its service and its healthcheck timers,
+ * and how a run reaches it. */
 export async function preparePodman(p: PodmanLayout, pool: string) {
   const madeDirs = FIXED_PLACES.filter((place) => !existsSync(place));
   const recorded: Recorded = {
@@ -170,33 +170,30 @@ export async function preparePodman(p: PodmanLayout, pool: string) {
   writeFileSync(record(p), JSON.stringify(recorded, null, 2));
   for (const dir of madeDirs) mkdirSync(dir, { recursive: true });
   writeConfig(p, pool);
-  await startNamespace(p);
-  const podman = [PODMAN, "--root", p.dataRoot, "--runroot", `${p.run}/storage`, "--storage-driver", "overlay"];
-  const mountNamespace = `--mount=/proc/${readFileSync(namespacePid(p), "utf8").trim()}/ns/mnt`;
+  const mountNamespace = `--mount=/proc/${await startNamespace(p)}/ns/mnt`;
   const inEngine = (part: string) => ["nsenter", mountNamespace, "--", "sh", "-c", ...inCgroup(p.cgroup, part)];
   mkdirSync(`${PIDS_TREE}/${p.cgroup}/healthchecks`, { recursive: true });
+  const podman = [PODMAN, "--root", p.dataRoot, "--runroot", `${p.run}/storage`, "--storage-driver", "overlay"];
+  const timers = [process.execPath, "--no-warnings", HEALTHCHECKS, podmanSocket(p), ...podman];
   return {
-    service: [...inEngine("daemon"), ...podman, "system", "service", "--time=0", `unix://${podmanSocket(p)}`],
+    argv: [...inEngine("daemon"), ...podman, "system", "service", "--time=0", `unix://${podmanSocket(p)}`],
     // What systemd's healthcheck timers would run (healthchecks.ts).
-    healthchecks: [
-      ...inEngine("healthchecks"),
-      process.execPath,
-      "--no-warnings",
-      HEALTHCHECKS,
-      podmanSocket(p),
-      ...podman,
-    ],
+    healthchecks: [...inEngine("healthchecks"), ...timers],
     env: {
+      ...process.env,
       CONTAINERS_CONF: `${p.run}/containers.conf`,
       CONTAINERS_REGISTRIES_CONF: `${p.run}/registries.conf`,
       TMPDIR: `${p.dataRoot}/tmp`,
     },
+    log: `${p.run}/podman.log`,
+    pidfile: podmanPidfile(p),
+    client: { DOCKER_HOST: `unix://${podmanSocket(p)}` },
   };
 }
 
 // A process that only holds the mount namespace, in the engine's cgroup: the service can be stopped and started again
-// (an interrupt) without losing the mounts of the containers that outlive it.
-async function startNamespace(p: PodmanLayout): Promise<void> {
+// (an interrupt) without losing the mounts of the containers that outlive it. Returns its pid.
+async function startNamespace(p: PodmanLayout): Promise<number> {
   const binds = FIXED_PLACES.map((place) => {
     mkdirSync(placeFor(p, place), { recursive: true });
     return `mount --bind '${placeFor(p, place)}' '${place}'`;
@@ -218,7 +215,7 @@ async function startNamespace(p: PodmanLayout): Promise<void> {
   if (!(await pollUntil(holding, { timeoutMs: 10_000, intervalMs: 20 }))) {
     throw new Error(`podman's mount namespace: ${script} did not come up (exit ${holder.exitCode})`);
   }
-  writeFileSync(namespacePid(p), String(holder.pid));
+  return holder.pid!;
 }
 
 /** Every container of the engine removed through its API while it runs, so that netavark undoes their networking. */
