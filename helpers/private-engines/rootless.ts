@@ -11,25 +11,20 @@ const SCRIPT = "/usr/share/docker.io/contrib/dockerd-rootless.sh";
 const IDS = 65_536;
 const FIRST_ID = 100_000;
 const SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const SUBORDINATE_IDS = { "/etc/subuid": "--add-subuids", "/etc/subgid": "--add-subgids" };
 // By package: the programs it brings.
 const NEEDED = { rootlesskit: ["rootlesskit"], slirp4netns: ["slirp4netns"], uidmap: ["newuidmap", "newgidmap"] };
 
-export interface RootlessUser {
-  name: string;
-  uid: number;
-  gid: number;
-  home: string;
-  runtimeDir: string;
-}
-
 const onPath = (program: string) => SYSTEM_PATH.split(delimiter).some((dir) => existsSync(join(dir, program)));
 
-function account(name: string): RootlessUser | undefined {
+function account(name: string) {
   const { status, stdout } = spawnSync("getent", ["passwd", name], { encoding: "utf8" });
   if (status !== 0) return undefined; // getent exits 2 for an unknown name
   const [, , uid, gid, , home] = stdout.trim().split(":");
   return { name, uid: Number(uid), gid: Number(gid), home: home!, runtimeDir: `/run/user/${uid}` };
 }
+
+type RootlessUser = NonNullable<ReturnType<typeof account>>;
 
 const ranges = (file: string) =>
   (existsSync(file) ? readFileSync(file, "utf8") : "")
@@ -58,10 +53,7 @@ export function ensureRootlessUser(name = ROOTLESS_USER): RootlessUser {
   const user = account(name)!;
   if (user.uid === 0) throw new Error(`user ${name} is root: rootless Docker needs an unprivileged user`);
   const created = fresh ? [`user ${name} (uid ${user.uid}, home ${user.home})`] : [];
-  for (const [file, flag] of [
-    ["/etc/subuid", "--add-subuids"],
-    ["/etc/subgid", "--add-subgids"],
-  ] as const) {
+  for (const [file, flag] of Object.entries(SUBORDINATE_IDS)) {
     let range = ownRange(file, user);
     // useradd adds both ranges itself where login.defs sets SUB_UID_COUNT; elsewhere they are added here.
     if (!range) {
