@@ -51,17 +51,12 @@ export function addRemoteHost(netns: string, device: string, net: string, dir: s
   ip("link", "set", `${device}n`, "netns", netns);
   ip("addr", "add", `${near}/30`, "dev", `${device}h`);
   ip("link", "set", `${device}h`, "up");
-  const inside = ["nsenter", `--net=/var/run/netns/${netns}`];
-  for (const args of [
-    ["addr", "add", `${far}/30`, "dev", `${device}n`],
-    ["link", "set", `${device}n`, "up"],
-    ["link", "set", "lo", "up"],
-  ]) {
-    execFileSync(inside[0]!, [...inside.slice(1), "ip", ...args]);
-  }
+  ip("-n", netns, "addr", "add", `${far}/30`, "dev", `${device}n`);
+  ip("-n", netns, "link", "set", `${device}n`, "up");
+  ip("-n", netns, "link", "set", "lo", "up");
   const tls = certificates(dir, far);
   return {
-    nsenter: inside,
+    nsenter: ["nsenter", `--net=/var/run/netns/${netns}`],
     serverTls: [...tls.server, "--host", `tcp://${far}:${DOCKER_TLS_PORT}`],
     clientEnv: { DOCKER_HOST: `tcp://${far}:${DOCKER_TLS_PORT}`, DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: tls.client },
   };
