@@ -35,9 +35,8 @@ function debianArchive(): string {
   throw new Error(`no apt source for ${codename ?? "this release"} in /etc/apt: cannot locate the Debian archive`);
 }
 
-/** `use` of sid's `packages`, downloaded and unpacked (dpkg-deb -x) into a temporary folder, given its root, and
- * removed after. The package lists, list file and cache are the folder's own: the machine's apt state never learns
- * about sid. */
+/** Runs `use` on sid's `packages` unpacked (dpkg-deb -x) in a temporary folder, removed after. Its package lists, list
+ * file and cache are the folder's own: the machine's apt state never learns about sid. */
 export function withSidPackages<T>(packages: string[], say: (line: string) => void, use: (root: string) => T): T {
   const work = mkdtempSync(join(tmpdir(), "sid-"));
   try {
