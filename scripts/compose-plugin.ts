@@ -4,59 +4,38 @@
 //
 // node scripts/compose-plugin.ts install
 import { execFileSync } from "node:child_process";
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COMPOSE_PLUGIN_DIR } from "../helpers/engine/compose-cli.ts";
-import { unpackFromSid } from "../helpers/private-engines/host-setup.ts";
+import { withSidPackages } from "../helpers/private-engines/host-setup.ts";
 
 const PLUGIN = join(COMPOSE_PLUGIN_DIR, "docker-compose");
 const MARKER = join(COMPOSE_PLUGIN_DIR, "VERSION"); // written last: a half-finished copy is redone, not trusted
 const IN_PACKAGE = "usr/libexec/docker/cli-plugins/docker-compose";
-
-const versionOf = (plugin: string) => execFileSync(plugin, ["version", "--short"], { encoding: "utf8" }).trim();
+const say = (line: string) => console.error(`compose: ${line}`);
 
 /** sid's Compose v2 plugin in COMPOSE_PLUGIN_DIR; a no-op once there. */
-export function ensureComposePlugin(quiet = false): string {
-  const say = (line: string) => quiet || console.error(`compose: ${line}`);
+function ensureComposePlugin(): void {
   if (existsSync(MARKER) && existsSync(PLUGIN)) {
-    const version = readFileSync(MARKER, "utf8").trim();
-    say(`v2 plugin ${version} already in ${COMPOSE_PLUGIN_DIR}`);
-    return version;
+    return say(`v2 plugin ${readFileSync(MARKER, "utf8").trim()} already in ${COMPOSE_PLUGIN_DIR}`);
   }
-  const work = mkdtempSync(join(tmpdir(), "compose-plugin-"));
-  try {
-    const unpacked = join(unpackFromSid(["docker-compose"], work, say), IN_PACKAGE);
+  withSidPackages(["docker-compose"], say, (root) => {
+    const unpacked = join(root, IN_PACKAGE);
     if (!existsSync(unpacked)) throw new Error(`sid's docker-compose has no ${IN_PACKAGE}`);
-    const version = versionOf(unpacked);
+    const version = execFileSync(unpacked, ["version", "--short"], { encoding: "utf8" }).trim();
     if (!/^v?2\./.test(version)) throw new Error(`sid's docker-compose is ${version}, not Compose v2`);
     mkdirSync(COMPOSE_PLUGIN_DIR, { recursive: true });
     copyFileSync(unpacked, PLUGIN);
     chmodSync(PLUGIN, 0o755);
     writeFileSync(MARKER, `${version}\n`);
     say(`v2 plugin ${version} installed in ${COMPOSE_PLUGIN_DIR}`);
-    return version;
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
-if (import.meta.main) {
-  const [command] = process.argv.slice(2);
-  try {
-    if (command !== "install") throw new Error("usage: compose-plugin.ts install");
-    ensureComposePlugin();
-  } catch (error) {
-    console.error(`compose-plugin: ${(error as Error).message}`);
-    process.exitCode = 1;
-  }
+try {
+  if (process.argv[2] !== "install") throw new Error("usage: compose-plugin.ts install");
+  ensureComposePlugin();
+} catch (error) {
+  console.error(`compose-plugin: ${(error as Error).message}`);
+  process.exitCode = 1;
 }

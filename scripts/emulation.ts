@@ -18,12 +18,8 @@ import { since, timed as timedWork } from "../helpers/util/time.ts";
 import { engineName, stopOrphanedEngines } from "../helpers/private-engines/orphans.ts";
 import { problemsOf } from "./engines/table.ts";
 import { dockerApi } from "../helpers/engine/client.ts";
-import {
-  copyImages,
-  startPrivateEngine,
-  type EngineOptions,
-  type PrivateEngine,
-} from "../helpers/private-engines/lifecycle.ts";
+import { copyImages, startPrivateEngine, type EngineOptions } from "../helpers/private-engines/lifecycle.ts";
+import type { PrivateEngine } from "../helpers/private-engines/lifecycle.ts";
 
 const PREFIX = "emulation";
 const LAB = "lab-3-1-mysql";

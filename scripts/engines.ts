@@ -13,8 +13,7 @@ import { CATALOGUE } from "../helpers/catalogue/entries.ts";
 import { readRunResult } from "../helpers/vitest/run-results.ts";
 import { LABS_REPORTER, runLabs } from "../helpers/child-runs/run-labs.ts";
 import { dockerApi, endpointOf } from "../helpers/engine/client.ts";
-import { copyImages, startPrivateEngine } from "../helpers/private-engines/lifecycle.ts";
-import type { EngineOptions } from "../helpers/private-engines/lifecycle.ts";
+import { copyImages, startPrivateEngine, type EngineOptions } from "../helpers/private-engines/lifecycle.ts";
 import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
 import { since } from "../helpers/util/time.ts";
 import { engineName, stopOrphanedEngines } from "../helpers/private-engines/orphans.ts";
@@ -39,6 +38,7 @@ const REPORT = "reports/engines.md";
 const PREFIX = "matrix";
 // The labs run on the stand-ins everywhere: no registry answers here, and every engine gets the same images.
 const LABS_ENV = { LABS_IMAGES: "local", TESTCONTAINERS_RYUK_DISABLED: "true" };
+const STAND_INS = CATALOGUE.map(({ standIn }) => standIn);
 const say = (line: string) => console.log(`\n== engines: ${line}`);
 // Ctrl-C reaches the labs' own process too; either way the labs stop, then the engine that ran them.
 const cancelled = abortOnSignals((signal) =>
@@ -84,21 +84,15 @@ async function onPrivate(name: Exclude<EngineName, "default">, filters: string[]
   const timings: [string, number][] = [];
   const from = await dockerApi();
   let start = performance.now();
-  const engine = await startPrivateEngine({
-    name: engineName(PREFIX, name),
-    ...ENGINES[name],
-    quiet: true,
-  }).catch((error: Error) => error);
+  const engine = await startPrivateEngine({ name: engineName(PREFIX, name), ...ENGINES[name], quiet: true }).catch(
+    (error: Error) => error,
+  );
   if (engine instanceof Error) return { name, error: `did not start: ${engine.message.split("\n")[0]}`, timings };
   try {
     timings.push(["start", since(start)]);
     say(`${name}: ${ENGINES[name].engine} started in ${since(start).toFixed(1)} s on ${engine.host}`);
     start = performance.now();
-    await copyImages(
-      from,
-      engine.docker,
-      CATALOGUE.map(({ standIn }) => standIn),
-    );
+    await copyImages(from, engine.docker, STAND_INS);
     timings.push(["copy", since(start)]);
     say(`${name}: stand-ins copied from ${endpointOf(from)} in ${since(start).toFixed(1)} s`);
     if (cancelled.aborted) throw new Error("interrupted");

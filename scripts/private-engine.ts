@@ -7,12 +7,8 @@
 import { parseArgs } from "node:util";
 import { dockerApi } from "../helpers/engine/client.ts";
 import { dockerApiAt } from "../helpers/engine/hosts.ts";
-import {
-  copyImages,
-  privateEngineEnv,
-  startPrivateEngine,
-  stopPrivateEngine,
-} from "../helpers/private-engines/lifecycle.ts";
+import { copyImages, privateEngineEnv } from "../helpers/private-engines/lifecycle.ts";
+import { startPrivateEngine, stopPrivateEngine } from "../helpers/private-engines/lifecycle.ts";
 import { ensureDocker28 } from "../helpers/private-engines/host-setup.ts";
 
 const [command = "", ...argv] = process.argv.slice(2);

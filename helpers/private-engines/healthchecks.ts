@@ -8,65 +8,41 @@
 // systemd's timers it outlives a restart of the service: the checks run through podman's command line, not the API.
 // node healthchecks.ts <engine socket> <podman> [podman's global options…]
 import { spawn } from "node:child_process";
-import { request } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
+import type { HealthConfig } from "dockerode";
+import { dockerApiAt } from "../engine/hosts.ts";
 
 const TICK_MS = 1000;
 // Podman's default interval (libpod/define DefaultHealthCheckInterval), for a healthcheck that names none.
 const DEFAULT_INTERVAL_MS = 30_000;
 
-interface Healthcheck {
-  Test?: string[];
-  Interval?: number; // nanoseconds
-}
-interface Inspected {
-  Config?: { Healthcheck?: Healthcheck };
-  State?: { StartedAt?: string };
-}
-interface Timer {
-  interval: number;
-  due: number;
-  running: boolean;
-}
-
-const get = <T>(socketPath: string, path: string) =>
-  new Promise<T>((resolve, reject) => {
-    request({ socketPath, path }, (response) => {
-      let body = "";
-      response.setEncoding("utf8");
-      response.on("data", (chunk: string) => (body += chunk));
-      response.on("end", () =>
-        response.statusCode === 200 ? resolve(JSON.parse(body) as T) : reject(new Error(`${path}: ${body}`)),
-      );
-    })
-      .on("error", reject)
-      .end();
-  });
-
 // A timer started with its container: the first check at the start.
-export function timerFor(healthcheck: Healthcheck | undefined, startedAt: number): Timer | undefined {
+export function timerFor(healthcheck: HealthConfig | undefined, startedAt: number) {
   const test = healthcheck?.Test ?? [];
   if (!test.length || test[0] === "NONE") return undefined;
-  const interval = healthcheck?.Interval ? healthcheck.Interval / 1e6 : DEFAULT_INTERVAL_MS;
+  const interval = healthcheck?.Interval ? healthcheck.Interval / 1e6 : DEFAULT_INTERVAL_MS; // nanoseconds
   return { interval, due: startedAt, running: false };
 }
 
 async function run(socket: string, podman: string[]): Promise<never> {
+  const docker = dockerApiAt(`unix://${socket}`);
   // By container id: its timer, or undefined for a running container without a healthcheck.
-  const timers = new Map<string, Timer | undefined>();
+  const timers = new Map<string, ReturnType<typeof timerFor>>();
   for (;;) {
     const started = Date.now();
     // While the service is down (an interrupt), the containers known to be running keep their timers.
-    const running = await get<{ Id: string }[]>(socket, "/v1.41/containers/json").catch(() => undefined);
+    const running = await docker.listContainers().catch(() => undefined);
     if (running) {
       const ids = new Set(running.map(({ Id }) => Id));
       for (const id of timers.keys()) if (!ids.has(id)) timers.delete(id);
       for (const id of ids) {
         if (timers.has(id)) continue;
-        const info = await get<Inspected>(socket, `/v1.41/containers/${id}/json`).catch(() => undefined);
-        if (info)
-          timers.set(id, timerFor(info.Config?.Healthcheck, Date.parse(info.State?.StartedAt ?? "") || Date.now()));
+        const info = await docker
+          .getContainer(id)
+          .inspect()
+          .catch(() => undefined);
+        if (info) timers.set(id, timerFor(info.Config.Healthcheck, Date.parse(info.State.StartedAt) || Date.now()));
       }
     }
     for (const [id, timer] of timers) {

@@ -6,6 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 
 export const DOCKER28_DIR = "/opt/container-labs/docker28";
 export const DOCKER28_VERSION = "28.5.2";
@@ -17,7 +18,7 @@ const run = (cmd: string, args: string[], cwd?: string): string =>
   execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 /** The Debian archive that serves this machine's own release, read from its apt sources (deb822 or one-line). */
-export function debianArchive(): string {
+function debianArchive(): string {
   const codename = /^VERSION_CODENAME=(\S+)/m.exec(readFileSync("/etc/os-release", "utf8"))?.[1];
   const parts = existsSync("/etc/apt/sources.list.d") ? readdirSync("/etc/apt/sources.list.d") : [];
   const files = ["sources.list", ...parts.filter((f) => /\.(list|sources)$/.test(f)).map((f) => `sources.list.d/${f}`)];
@@ -34,30 +35,35 @@ export function debianArchive(): string {
   throw new Error(`no apt source for ${codename ?? "this release"} in /etc/apt: cannot locate the Debian archive`);
 }
 
-/** sid's `packages`, downloaded into `work` and unpacked (dpkg-deb -x) into `work`/root, which it returns. The package
- * lists, list file and cache are `work`'s own: the machine's apt state never learns about sid. */
-export function unpackFromSid(packages: string[], work: string, say: (line: string) => void): string {
-  const archive = debianArchive();
-  const keyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
-  writeFileSync(`${work}/sid.list`, `deb [signed-by=${keyring}] ${archive} sid main\n`);
-  for (const d of ["lists/partial", "cache/archives/partial", "debs", "root"]) {
-    mkdirSync(`${work}/${d}`, { recursive: true });
+/** Runs `use` on sid's `packages` unpacked (dpkg-deb -x) in a temporary folder, removed after. Its package lists, list
+ * file and cache are the folder's own: the machine's apt state never learns about sid. */
+export function withSidPackages<T>(packages: string[], say: (line: string) => void, use: (root: string) => T): T {
+  const work = mkdtempSync(join(tmpdir(), "sid-"));
+  try {
+    const archive = debianArchive();
+    const keyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
+    writeFileSync(`${work}/sid.list`, `deb [signed-by=${keyring}] ${archive} sid main\n`);
+    for (const d of ["lists/partial", "cache/archives/partial", "debs", "root"]) {
+      mkdirSync(`${work}/${d}`, { recursive: true });
+    }
+    const apt = Object.entries({
+      "Dir::Etc::sourcelist": `${work}/sid.list`,
+      "Dir::Etc::sourceparts": "-",
+      "Dir::State::lists": `${work}/lists`,
+      "Dir::Cache": `${work}/cache`,
+      "APT::Get::List-Cleanup": "0",
+      "APT::Sandbox::User": "root",
+    }).flatMap(([key, value]) => ["-o", `${key}=${value}`]);
+    say(`reading sid's package lists from ${archive}`);
+    run("apt-get", [...apt, "update", "-qq"]);
+    say(`downloading ${packages.join(" and ")}`);
+    run("apt-get", [...apt, "download", "-qq", ...packages], `${work}/debs`);
+    say("unpacking");
+    for (const deb of readdirSync(`${work}/debs`)) run("dpkg-deb", ["-x", `${work}/debs/${deb}`, `${work}/root`]);
+    return use(`${work}/root`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
-  const apt = Object.entries({
-    "Dir::Etc::sourcelist": `${work}/sid.list`,
-    "Dir::Etc::sourceparts": "-",
-    "Dir::State::lists": `${work}/lists`,
-    "Dir::Cache": `${work}/cache`,
-    "APT::Get::List-Cleanup": "0",
-    "APT::Sandbox::User": "root",
-  }).flatMap(([key, value]) => ["-o", `${key}=${value}`]);
-  say(`reading sid's package lists from ${archive}`);
-  run("apt-get", [...apt, "update", "-qq"]);
-  say(`downloading ${packages.join(" and ")}`);
-  run("apt-get", [...apt, "download", "-qq", ...packages], `${work}/debs`);
-  say("unpacking");
-  for (const deb of readdirSync(`${work}/debs`)) run("dpkg-deb", ["-x", `${work}/debs/${deb}`, `${work}/root`]);
-  return `${work}/root`;
 }
 
 /** sid's dockerd, docker-proxy, containerd and shim in DOCKER28_DIR, and Debian 12's runc; a no-op once done. */
@@ -73,9 +79,7 @@ export function ensureDocker28(quiet = false): void {
   if (installed && BINARIES.every((b) => existsSync(join(DOCKER28_DIR, b)))) {
     return void say(`${DOCKER28_VERSION} already in ${DOCKER28_DIR}`);
   }
-  const work = mkdtempSync(join(tmpdir(), "docker28-"));
-  try {
-    const root = unpackFromSid(["docker.io", "containerd"], work, say);
+  withSidPackages(["docker.io", "containerd"], say, (root) => {
     const found = readdirSync(root, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile() && BINARIES.includes(e.name) && /\/s?bin$/.test(e.parentPath))
       .map((e) => join(e.parentPath, e.name));
@@ -89,9 +93,7 @@ export function ensureDocker28(quiet = false): void {
     for (const p of found) copyFileSync(p, join(DOCKER28_DIR, basename(p)));
     writeFileSync(MARKER, `${DOCKER28_VERSION}\n`);
     say(`${version} installed in ${DOCKER28_DIR}`);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  });
 }
 
 // cgroup v1 has a tree per controller; the pids tree (or v2's single tree) lists every process of an engine.
@@ -128,6 +130,14 @@ function procs(cgroup: string): number[] {
 
 export const cgroupPids = (cgroup: string): number[] => subdirs(join(PIDS_TREE, cgroup)).flatMap(procs);
 
+/** SIGKILL for every process in `cgroup` and its children, until none is left. */
+export async function killAll(cgroup: string, named: string): Promise<void> {
+  for (let left = cgroupPids(cgroup), tries = 0; left.length; await sleep(100), left = cgroupPids(cgroup)) {
+    if (++tries > 100) throw new Error(`${named}: processes ${left.join(" ")} survive SIGKILL`);
+    for (const stray of left) spawnSync("kill", ["-KILL", String(stray)]);
+  }
+}
+
 /** Every cgroup hierarchy's root: v2's one, or each of v1's controllers (and named hierarchies). */
 export const CGROUP_TREES = (): string[] => (V2 ? [CGROUP] : readdirSync(CGROUP).map((d) => join(CGROUP, d)));
 
@@ -147,6 +157,17 @@ export function unmountUnder(roots: string[]): void {
   }
 }
 
+/** "10.x." of a 10.x.0.0/16. */
+export const prefixOf = (net: string) => net.replace(/0\.0\/16$/, "");
+
+/** The network devices holding an address that starts with `prefix`. */
+export function linksWith(prefix: string): string[] {
+  const addrs = execFileSync("ip", ["-4", "-o", "addr", "show"], { encoding: "utf8" });
+  return [...addrs.matchAll(/^\d+: (\S+)\s+inet (\S+)/gm)]
+    .filter(([, , addr]) => addr!.startsWith(prefix))
+    .map(([, dev]) => dev!);
+}
+
 /** The first 10.x.0.0/16 that no route of the machine uses yet, searched from `seed`: an engine's own address range. */
 export function freeNetwork(seed: number): string {
   const routes = execFileSync("ip", ["-4", "route", "show", "table", "all"], { encoding: "utf8" });
@@ -159,7 +180,7 @@ export function freeNetwork(seed: number): string {
 /** Puts `bridge` on the first /24 of `net`, and lets the engine's containers reach each other through FORWARD. */
 export function addNetwork(bridge: string, net: string, rule: string): void {
   execFileSync("ip", ["link", "add", bridge, "type", "bridge"]);
-  execFileSync("ip", ["addr", "add", `${net.replace(/0\.0\/16$/, "")}0.1/24`, "dev", bridge]);
+  execFileSync("ip", ["addr", "add", `${prefixOf(net)}0.1/24`, "dev", bridge]);
   execFileSync("ip", ["link", "set", bridge, "up"]);
   // br_netfilter sends bridged frames through FORWARD, whose policy the default engine set to DROP.
   execFileSync("iptables", ["-A", "FORWARD", "-s", net, "-d", net, "-m", "comment", "--comment", rule, "-j", "ACCEPT"]);
@@ -172,11 +193,7 @@ export function removeNetwork(bridge: string, rule: string): void {
     if (args[0] !== "-A" || !args.includes(rule)) continue;
     execFileSync("iptables", ["-D", ...args.slice(1)]);
     // dockerd keeps its networks' bridges across restarts, so it leaves them behind: the engine's /16 names them.
-    const prefix = args[args.indexOf("-s") + 1]!.replace(/0\.0\/16$/, "");
-    const addrs = execFileSync("ip", ["-4", "-o", "addr", "show"], { encoding: "utf8" });
-    for (const [, dev, addr] of addrs.matchAll(/^\d+: (br-\w+)\s+inet (\S+)/gm)) {
-      if (addr!.startsWith(prefix)) bridges.add(dev!);
-    }
+    for (const dev of linksWith(prefixOf(args[args.indexOf("-s") + 1]!))) if (dev.startsWith("br-")) bridges.add(dev);
   }
   for (const dev of bridges) spawnSync("ip", ["link", "del", dev], { stdio: "ignore" });
 }

@@ -3,31 +3,25 @@
 // in a network namespace of its own, reached only over tcp:// with TLS, as a reader's engine on another machine. Or,
 // with `rootless`, Debian's rootless Docker 20.10 run by an unprivileged user in RootlessKit's namespaces. Or a
 // Podman 4 serving the Docker API with the same isolation (podman.ts).
-// What it needs of the machine is in machine.ts, remote.ts, rootless.ts and podman.ts; scripts/private-engine.ts is
+// What it needs of the machine is in host-setup.ts, remote.ts, rootless.ts and podman.ts; scripts/private-engine.ts is
 // its command line.
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { imageArchive } from "../engine/archive.ts";
 import type { Docker } from "../engine/client.ts";
 import { dockerApiAt, engineAnswers, type EngineAddress } from "../engine/hosts.ts";
 import { followProgress } from "../engine/progress.ts";
 import { pollUntil } from "../util/poll.ts";
-import {
-  addNetwork,
-  cgroupPids,
-  DOCKER28_DIR,
-  ensureDocker28,
-  freeNetwork,
-  inCgroup,
-  PIDS_TREE,
-} from "./host-setup.ts";
-import { removeCgroups, removeNetwork, unmountUnder } from "./host-setup.ts";
-import { ensurePodman, podmanPidfile, podmanSocket, preparePodman, removePodmanContainers } from "./podman.ts";
-import { healthchecksPidfile, removePodmanLeftovers } from "./podman.ts";
+import { since } from "../util/time.ts";
+import { addNetwork, cgroupPids, DOCKER28_DIR, ensureDocker28, freeNetwork, inCgroup, killAll } from "./host-setup.ts";
+import { PIDS_TREE, removeCgroups, removeNetwork, unmountUnder } from "./host-setup.ts";
+import { ensurePodman, healthchecksPidfile, podmanPidfile, podmanSocket, preparePodman } from "./podman.ts";
+import { removePodmanContainers, removePodmanLeftovers } from "./podman.ts";
 import { addRemoteHost, removeRemoteHost } from "./remote.ts";
-import { ensureRootlessUser, giveToUser, rootlessCommand } from "./rootless.ts";
+import { ensureRootlessUser, rootlessCommand } from "./rootless.ts";
 
 export type EngineKind = "docker20" | "docker28" | "podman4";
 export interface EngineOptions {
@@ -49,8 +43,6 @@ export interface PrivateEngine extends AsyncDisposable {
   env: EngineAddress;
   host: string;
   docker: Docker;
-  dataRoot: string;
-  pid: number;
   stop(): Promise<void>;
   /** SIGTERM is a restart (running requests finish); SIGKILL a crash (every connection drops at once). */
   interrupt(downFor: number | (() => Promise<unknown>), signal?: NodeJS.Signals): Promise<void>;
@@ -84,8 +76,7 @@ function layout(name: string) {
     rule: `labs-engine:${name}`,
   };
 }
-
-const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
+type Layout = ReturnType<typeof layout>;
 
 export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngine> {
   const p = layout(o.name);
@@ -103,16 +94,68 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
   if (!podman && existsSync("/run/containerd/containerd.sock"))
     throw new Error("a system containerd runs: engines would share it");
   if (o.engine === "docker28") ensureDocker28(o.quiet);
-  const podmanVersion = podman ? ensurePodman() : "";
+  const product = podman ? ensurePodman() : o.engine;
   await stopPrivateEngine(o.name, true); // what a killed run left
   const started = performance.now();
-  const pool = freeNetwork(p.seed);
-  mkdirSync(p.dataRoot, { recursive: true });
-  mkdirSync(`${p.run}/exec`, { recursive: true });
-  mkdirSync(`${PIDS_TREE}/${p.cgroup}/daemon`, { recursive: true });
-  if (podman) return startPodman(o, p, pool, podmanVersion, started);
+  try {
+    const pool = freeNetwork(p.seed);
+    mkdirSync(p.dataRoot, { recursive: true });
+    mkdirSync(`${p.run}/exec`, { recursive: true });
+    mkdirSync(`${PIDS_TREE}/${p.cgroup}/daemon`, { recursive: true });
+    const daemon: Daemon = podman ? await preparePodman(p, pool) : dockerDaemon(o, p, pool);
+    writeFileSync(`${p.run}/env.json`, JSON.stringify(daemon.client));
+    const named = podman ? `${product} (engine ${o.name})` : `${product} engine ${o.name}`;
+    await launchDaemon(daemon, named);
+    // What systemd's healthcheck timers would run for a Podman (healthchecks.ts), beside its service.
+    if (daemon.healthchecks) {
+      const log = `${p.run}/healthchecks.log`;
+      spawnDetached(daemon.healthchecks, { log, env: daemon.env, pidfile: healthchecksPidfile(p) });
+    }
+    const host = daemon.client.DOCKER_HOST;
+    if (!o.quiet) console.error(`${o.name}: ${product} answers on ${host} after ${since(started).toFixed(1)} s`);
+    const stop = () => stopPrivateEngine(o.name, o.quiet);
+    return {
+      name: o.name,
+      env: daemon.client,
+      host,
+      docker: dockerApiAt(daemon.client),
+      stop,
+      [Symbol.asyncDispose]: stop,
+      // A restart or a crash as a user meets it: the engine goes away for a while, then comes back on the same data.
+      // Down for a time, or until `downFor` resolves: a spec that needs its run to end before the engine returns says so.
+      // A Podman's containers keep running under their conmons, as a restarted `podman system service` leaves them.
+      async interrupt(downFor, signal = "SIGTERM") {
+        // dockerd writes its own pidfile; the Podman service's is written at its spawn.
+        const running = Number(readFileSync(daemon.pidfile ?? `${p.run}/docker.pid`, "utf8"));
+        process.kill(running, signal);
+        while (cgroupPids(p.cgroup).includes(running)) await sleep(50);
+        await (typeof downFor === "number" ? sleep(downFor) : downFor());
+        await launchDaemon(daemon, named).catch(async (error: unknown) => {
+          await stopPrivateEngine(o.name, true);
+          throw error;
+        });
+      },
+    };
+  } catch (error) {
+    await stopPrivateEngine(o.name, true);
+    throw error;
+  }
+}
+
+interface Daemon {
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  log: string;
+  pidfile?: string; // written at the spawn, for a daemon that writes none itself
+  client: EngineAddress;
+  healthchecks?: string[];
+}
+
+function dockerDaemon(o: EngineOptions, p: Layout, pool: string): Daemon {
   const rootless = o.rootless ? ensureRootlessUser() : undefined;
-  if (rootless) giveToUser(rootless, [p.run, `${p.run}/exec`, p.dataRoot]);
+  // dockerd runs as the rootless user and writes its socket, exec root and data root there.
+  if (rootless) for (const dir of [p.run, `${p.run}/exec`, p.dataRoot]) chownSync(dir, rootless.uid, rootless.gid);
   // A remote engine owns its namespace's firewall and bridge; a local one shares the machine's with the default engine.
   const remote = o.remote ? addRemoteHost(p.netns, p.veth, pool, p.run) : undefined;
   // A rootless engine's bridge, firewall and addresses are inside RootlessKit's network namespace.
@@ -147,50 +190,31 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
         ...["--cgroup-parent", `/${p.cgroup}`],
       ];
   const asUser = rootless && rootlessCommand(rootless, `${p.run}/rootlesskit`, args);
-  // dockerd finds containerd, the shim and runc on its PATH.
-  const env = asUser
-    ? asUser.env
-    : {
-        ...process.env,
-        PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
-        ...(o.minApiVersion ? { DOCKER_MIN_API_VERSION: o.minApiVersion } : {}),
-      };
-  // A remote engine's host has its socket too, as any Docker host does: what runs there (cAdvisor) mounts it, and
-  // testcontainers is told where it is the way a user would tell it.
-  const clientEnv = remote
-    ? { ...remote.clientEnv, TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE: p.socket }
-    : { DOCKER_HOST: `unix://${p.socket}` };
-  writeFileSync(`${p.run}/env.json`, JSON.stringify(clientEnv));
-  const daemon = asUser ? asUser.argv : [`${bin}/dockerd`, ...args];
   // Joining the cgroup before exec puts dockerd and all it spawns (containerd, shims, proxies) where stop finds them.
-  const argv = [...(remote?.nsenter ?? []), "sh", "-c", ...inCgroup(p.cgroup, "daemon"), ...daemon];
-  // The run dir is a directory the rootless user may enter, as dockerd-rootless.sh's working directory must be.
-  const daemonOptions = {
-    log: `${p.run}/dockerd.log`,
-    client: clientEnv,
-    named: `${o.engine} engine ${o.name}`,
-    env,
+  const daemon = asUser ? asUser.argv : [`${bin}/dockerd`, ...args];
+  return {
+    argv: [...(remote?.nsenter ?? []), "sh", "-c", ...inCgroup(p.cgroup, "daemon"), ...daemon],
+    // dockerd finds containerd, the shim and runc on its PATH.
+    env: asUser
+      ? asUser.env
+      : {
+          ...process.env,
+          PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+          ...(o.minApiVersion ? { DOCKER_MIN_API_VERSION: o.minApiVersion } : {}),
+        },
+    // A directory the rootless user may enter, as dockerd-rootless.sh's working directory must be.
     cwd: p.run,
+    log: `${p.run}/dockerd.log`,
+    // A remote engine's host has its socket too, as any Docker host does: what runs there (cAdvisor) mounts it, and
+    // testcontainers is told where it is the way a user would tell it.
+    client: remote
+      ? { ...remote.clientEnv, TESTCONTAINERS_DOCKER_SOCKET_OVERRIDE: p.socket }
+      : { DOCKER_HOST: `unix://${p.socket}` },
   };
-  const launch = () =>
-    launchDaemon(argv, daemonOptions).catch(async (error: unknown) => {
-      await stopPrivateEngine(o.name, true);
-      throw error;
-    });
-  const child = await launch();
-  if (!o.quiet) console.error(`${o.name}: ${o.engine} answers on ${clientEnv.DOCKER_HOST} after ${seconds(started)}`);
-  return runningEngine(o, p.cgroup, clientEnv, `${p.run}/docker.pid`, launch, child.pid!);
 }
 
-interface Detached {
-  log: string;
-  env: NodeJS.ProcessEnv;
-  cwd?: string;
-  pidfile?: string;
-}
-
-// Starts `argv` detached from the run, its output appended to `log`, its pid written to `pidfile`.
-function spawnDetached([program, ...args]: string[], o: Detached): ChildProcess {
+// Starts `argv` detached from the run, its output appended to `log`.
+function spawnDetached([program, ...args]: string[], o: Pick<Daemon, "log" | "env" | "cwd" | "pidfile">): ChildProcess {
   const log = openSync(o.log, "a");
   const child = spawn(program!, args, { detached: true, stdio: ["ignore", log, log], env: o.env, cwd: o.cwd });
   child.unref();
@@ -199,87 +223,16 @@ function spawnDetached([program, ...args]: string[], o: Detached): ChildProcess 
   return child;
 }
 
-// Starts an engine's daemon detached and waits up to 60 s for it to answer at `client`; otherwise prints the last
-// lines of its log and says whether it exited or never answered.
-async function launchDaemon(
-  argv: string[],
-  o: Detached & { client: EngineAddress; named: string },
-): Promise<ChildProcess> {
-  const child = spawnDetached(argv, o);
+// Starts an engine's daemon detached and waits up to 60 s for it to answer; otherwise prints the last lines of its
+// log and says whether it exited or never answered.
+async function launchDaemon(o: Daemon, named: string): Promise<void> {
+  const child = spawnDetached(o.argv, o);
   const answered = async () =>
     (await engineAnswers(o.client, 2000)) ? true : child.exitCode === null ? undefined : false;
-  if (await pollUntil(answered, { timeoutMs: 60_000 })) return child;
+  if (await pollUntil(answered, { timeoutMs: 60_000 })) return;
   console.error(readFileSync(o.log, "utf8").trimEnd().split("\n").slice(-20).join("\n"));
   const why = child.exitCode === null ? "did not answer a ping within 60 s" : `exited with ${child.exitCode}`;
-  throw new Error(`${o.named} ${why} (the last lines of its log are above)`);
-}
-
-// A restart or a crash as a user meets it: the engine goes away for a while, then comes back on the same data. Down
-// for a time, or until `downFor` resolves: a spec that needs its run to end before the engine returns says so.
-function runningEngine(
-  o: EngineOptions,
-  cgroup: string,
-  env: EngineAddress,
-  pidfile: string,
-  launch: () => Promise<unknown>,
-  pid: number,
-): PrivateEngine {
-  const stop = () => stopPrivateEngine(o.name, o.quiet);
-  const interrupt = async (downFor: number | (() => Promise<unknown>), signal: NodeJS.Signals = "SIGTERM") => {
-    const running = Number(readFileSync(pidfile, "utf8"));
-    process.kill(running, signal);
-    while (cgroupPids(cgroup).includes(running)) await sleep(50);
-    await (typeof downFor === "number" ? sleep(downFor) : downFor());
-    await launch();
-  };
-  return {
-    name: o.name,
-    env,
-    host: env.DOCKER_HOST,
-    docker: dockerApiAt(env),
-    dataRoot: layout(o.name).dataRoot,
-    pid,
-    stop,
-    interrupt,
-    [Symbol.asyncDispose]: stop,
-  };
-}
-
-// The Podman service, in the engine's cgroup and its own mount namespace (podman.ts): interrupting it leaves its
-// containers running under their conmons, as a restarted `podman system service` does.
-async function startPodman(
-  o: EngineOptions,
-  p: ReturnType<typeof layout>,
-  pool: string,
-  version: string,
-  started: number,
-): Promise<PrivateEngine> {
-  const clientEnv = { DOCKER_HOST: `unix://${podmanSocket(p)}` };
-  writeFileSync(`${p.run}/env.json`, JSON.stringify(clientEnv));
-  let service: ChildProcess | undefined;
-  try {
-    const { command, healthchecks, env } = await preparePodman(p, pool);
-    const launch = () =>
-      launchDaemon(command(inCgroup(p.cgroup, "daemon")), {
-        log: `${p.run}/podman.log`,
-        client: clientEnv,
-        named: `${version} (engine ${o.name})`,
-        env: { ...process.env, ...env },
-        pidfile: podmanPidfile(p),
-      });
-    service = await launch();
-    mkdirSync(`${PIDS_TREE}/${p.cgroup}/healthchecks`, { recursive: true });
-    spawnDetached(healthchecks(inCgroup(p.cgroup, "healthchecks")), {
-      log: `${p.run}/healthchecks.log`,
-      env: { ...process.env, ...env },
-      pidfile: healthchecksPidfile(p),
-    });
-    if (!o.quiet) console.error(`${o.name}: ${version} answers on ${clientEnv.DOCKER_HOST} after ${seconds(started)}`);
-    return runningEngine(o, p.cgroup, clientEnv, podmanPidfile(p), launch, service.pid!);
-  } catch (error) {
-    await stopPrivateEngine(o.name, true);
-    throw error;
-  }
+  throw new Error(`${named} ${why} (the last lines of its log are above)`);
 }
 
 /** Stops engine `name` (SIGTERM; SIGKILL for all it spawned after 30 s) and removes all it left: mounts, bridges, data. */
@@ -296,10 +249,7 @@ export async function stopPrivateEngine(name: string, quiet = false): Promise<vo
   // A stale pidfile may name a recycled pid: only a process in the engine's cgroup is its dockerd.
   if (pid && cgroupPids(p.cgroup).includes(pid)) process.kill(pid, "SIGTERM");
   await pollUntil(() => (cgroupPids(p.cgroup).includes(pid) ? undefined : true), { timeoutMs: 30_000 });
-  for (let left = cgroupPids(p.cgroup), tries = 0; left.length; await sleep(100), left = cgroupPids(p.cgroup)) {
-    if (++tries > 100) throw new Error(`engine ${name}: processes ${left.join(" ")} survive SIGKILL`);
-    for (const stray of left) spawnSync("kill", ["-KILL", String(stray)]);
-  }
+  await killAll(p.cgroup, `engine ${name}`);
   await removePodmanLeftovers(p);
   unmountUnder([p.run, p.dataRoot]);
   removeNetwork(p.bridge, p.rule);
@@ -307,7 +257,7 @@ export async function stopPrivateEngine(name: string, quiet = false): Promise<vo
   rmSync(p.dataRoot, { recursive: true, force: true });
   rmSync(p.run, { recursive: true, force: true });
   removeCgroups(p.cgroup);
-  if (!quiet) console.error(`${name}: stopped and removed in ${seconds(started)}`);
+  if (!quiet) console.error(`${name}: stopped and removed in ${since(started).toFixed(1)} s`);
 }
 
 /** Streams one engine's image archive into another engine: no registry can be pulled from here. */

@@ -1,18 +1,18 @@
 // A private Podman (Debian 12's 4.3.1, rootful) serving the Docker API on a socket of its own, beside the machine's
 // Docker engines: `podman system service` with its own storage (--root, --runroot), containers.conf and
 // registries.conf (CONTAINERS_CONF, CONTAINERS_REGISTRIES_CONF; /etc/containers is never read or written), its own
-// address range and bridge, in the engine's cgroup. engine.ts starts and stops it like its Docker engines.
+// address range and bridge, in the engine's cgroup. lifecycle.ts starts and stops it like its Docker engines.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dockerApiAt, engineAnswers } from "../engine/hosts.ts";
 import { pollUntil } from "../util/poll.ts";
-import { cgroupPids, CGROUP_TREES, inCgroup, PIDS_TREE, RUNC } from "./host-setup.ts";
+import { CGROUP_TREES, inCgroup, killAll, linksWith, PIDS_TREE, prefixOf, RUNC } from "./host-setup.ts";
 
-export const PODMAN = "/usr/bin/podman";
+const PODMAN = "/usr/bin/podman";
 // The distribution's defaults: with CONTAINERS_CONF set, Podman reads no other containers.conf, so the engine's own
 // file starts from them, as a reader's Podman does.
 const DISTRIBUTION_CONF = "/usr/share/containers/containers.conf";
@@ -42,7 +42,6 @@ interface Recorded {
 
 export const podmanSocket = (p: PodmanLayout) => `${p.run}/podman.sock`;
 const record = (p: PodmanLayout) => `${p.run}/podman.json`;
-const namespacePid = (p: PodmanLayout) => `${p.run}/namespace.pid`;
 export const podmanPidfile = (p: PodmanLayout) => `${p.run}/podman.pid`;
 export const healthchecksPidfile = (p: PodmanLayout) => `${p.run}/healthchecks.pid`;
 const HEALTHCHECKS = fileURLToPath(new URL("./healthchecks.ts", import.meta.url));
@@ -91,7 +90,7 @@ const argsOf = (rule: string) => [...rule.matchAll(/"([^"]*)"|(\S+)/g)].map(([, 
 // The engine's first /24 is its default network's, on the engine's own bridge; networks the labs create get the
 // next ones.
 function writeConfig(p: PodmanLayout, pool: string): void {
-  const prefix = pool.replace(/0\.0\/16$/, "");
+  const prefix = prefixOf(pool);
   for (const dir of ["networks", "libpod"]) mkdirSync(`${p.run}/${dir}`, { recursive: true });
   mkdirSync(`${p.dataRoot}/tmp`, { recursive: true });
   const conf = withSettings(readFileSync(DISTRIBUTION_CONF, "utf8"), {
@@ -158,7 +157,8 @@ function writeConfig(p: PodmanLayout, pool: string): void {
   chmodSync(`${p.run}/runc`, 0o755);
 }
 
-/** Writes the engine's configuration and mount namespace; returns how to start its service and how a run reaches it. */
+/** Writes the engine's configuration and mount namespace; returns how to start its service and its healthcheck timers,
+ * and how a run reaches it. */
 export async function preparePodman(p: PodmanLayout, pool: string) {
   const madeDirs = FIXED_PLACES.filter((place) => !existsSync(place));
   const recorded: Recorded = {
@@ -170,39 +170,30 @@ export async function preparePodman(p: PodmanLayout, pool: string) {
   writeFileSync(record(p), JSON.stringify(recorded, null, 2));
   for (const dir of madeDirs) mkdirSync(dir, { recursive: true });
   writeConfig(p, pool);
-  await startNamespace(p);
+  const mountNamespace = `--mount=/proc/${await startNamespace(p)}/ns/mnt`;
+  const inEngine = (part: string) => ["nsenter", mountNamespace, "--", "sh", "-c", ...inCgroup(p.cgroup, part)];
+  mkdirSync(`${PIDS_TREE}/${p.cgroup}/healthchecks`, { recursive: true });
   const podman = [PODMAN, "--root", p.dataRoot, "--runroot", `${p.run}/storage`, "--storage-driver", "overlay"];
-  const inEngine = (joinCgroup: string[]) => [
-    "nsenter",
-    `--mount=/proc/${readFileSync(namespacePid(p), "utf8").trim()}/ns/mnt`,
-    "--",
-    "sh",
-    "-c",
-    ...joinCgroup,
-  ];
+  const timers = [process.execPath, "--no-warnings", HEALTHCHECKS, podmanSocket(p), ...podman];
   return {
-    command: (joinCgroup: string[]) => [
-      ...inEngine(joinCgroup),
-      ...podman,
-      ...["system", "service", "--time=0", `unix://${podmanSocket(p)}`],
-    ],
+    argv: [...inEngine("daemon"), ...podman, "system", "service", "--time=0", `unix://${podmanSocket(p)}`],
     // What systemd's healthcheck timers would run (healthchecks.ts).
-    healthchecks: (joinCgroup: string[]) => [
-      ...inEngine(joinCgroup),
-      ...[process.execPath, "--no-warnings", HEALTHCHECKS, podmanSocket(p)],
-      ...podman,
-    ],
+    healthchecks: [...inEngine("healthchecks"), ...timers],
     env: {
+      ...process.env,
       CONTAINERS_CONF: `${p.run}/containers.conf`,
       CONTAINERS_REGISTRIES_CONF: `${p.run}/registries.conf`,
       TMPDIR: `${p.dataRoot}/tmp`,
     },
+    log: `${p.run}/podman.log`,
+    pidfile: podmanPidfile(p),
+    client: { DOCKER_HOST: `unix://${podmanSocket(p)}` },
   };
 }
 
 // A process that only holds the mount namespace, in the engine's cgroup: the service can be stopped and started again
-// (an interrupt) without losing the mounts of the containers that outlive it.
-async function startNamespace(p: PodmanLayout): Promise<void> {
+// (an interrupt) without losing the mounts of the containers that outlive it. Returns its pid.
+async function startNamespace(p: PodmanLayout): Promise<number> {
   const binds = FIXED_PLACES.map((place) => {
     mkdirSync(placeFor(p, place), { recursive: true });
     return `mount --bind '${placeFor(p, place)}' '${place}'`;
@@ -224,7 +215,7 @@ async function startNamespace(p: PodmanLayout): Promise<void> {
   if (!(await pollUntil(holding, { timeoutMs: 10_000, intervalMs: 20 }))) {
     throw new Error(`podman's mount namespace: ${script} did not come up (exit ${holder.exitCode})`);
   }
-  writeFileSync(namespacePid(p), String(holder.pid));
+  return holder.pid!;
 }
 
 /** Every container of the engine removed through its API while it runs, so that netavark undoes their networking. */
@@ -252,12 +243,7 @@ const containerIds = (p: PodmanLayout) =>
 // (their ids are in its storage) are killed and removed like the engine's own.
 async function removeContainerCgroups(p: PodmanLayout, recorded: Recorded | undefined): Promise<void> {
   const cgroups = [...new Set(containerIds(p))].map((id) => `${CONTAINER_CGROUPS}/libpod-${id}`);
-  for (const cgroup of cgroups) {
-    for (let left = cgroupPids(cgroup), tries = 0; left.length; await sleep(100), left = cgroupPids(cgroup)) {
-      if (++tries > 100) throw new Error(`podman container cgroup ${cgroup}: ${left.join(" ")} survive SIGKILL`);
-      for (const stray of left) spawnSync("kill", ["-KILL", String(stray)]);
-    }
-  }
+  for (const cgroup of cgroups) await killAll(cgroup, `podman container cgroup ${cgroup}`);
   for (const tree of CGROUP_TREES()) {
     for (const cgroup of cgroups) spawnSync("rmdir", [join(tree, cgroup)], { stdio: "ignore" });
     if (recorded?.madeContainerCgroups) spawnSync("rmdir", [join(tree, CONTAINER_CGROUPS)], { stdio: "ignore" });
@@ -268,7 +254,7 @@ async function removeContainerCgroups(p: PodmanLayout, recorded: Recorded | unde
 // not exist before it started, and netavark's own rules that appeared since (the jump to its isolation chains). A
 // clean stop leaves none; a service that died with containers running leaves them all.
 function removeFirewall(recorded: Recorded, bridges: string[]): void {
-  const prefix = recorded.pool.replace(/0\.0\/16$/, "");
+  const prefix = prefixOf(recorded.pool);
   for (const table of TABLES) {
     const before = new Set(recorded.firewallBefore[table]);
     const now = firewall(table);
@@ -288,28 +274,15 @@ function removeFirewall(recorded: Recorded, bridges: string[]): void {
   }
 }
 
-// Bridges netavark made for the engine's networks carry addresses of the engine's range.
-function engineLinks(recorded: Recorded): string[] {
-  const prefix = recorded.pool.replace(/0\.0\/16$/, "");
-  const addrs = execFileSync("ip", ["-4", "-o", "addr", "show"], { encoding: "utf8" });
-  return [...addrs.matchAll(/^\d+: (\S+)\s+inet (\S+)/gm)]
-    .filter(([, , addr]) => addr!.startsWith(prefix))
-    .map(([, dev]) => dev!);
-}
-
 /** After every process of the engine is gone: its containers' cgroups, firewall rules, bridges and directories. */
 export async function removePodmanLeftovers(p: PodmanLayout): Promise<void> {
   const recorded = existsSync(record(p)) ? (JSON.parse(readFileSync(record(p), "utf8")) as Recorded) : undefined;
   await removeContainerCgroups(p, recorded);
   if (!recorded) return;
-  const links = engineLinks(recorded);
+  // Bridges netavark made for the engine's networks carry addresses of the engine's range.
+  const links = linksWith(prefixOf(recorded.pool));
   removeFirewall(recorded, [...links, p.bridge]);
   for (const dev of links) spawnSync("ip", ["link", "del", dev], { stdio: "ignore" });
-  for (const dir of recorded.madeDirs) {
-    try {
-      rmdirSync(dir);
-    } catch {
-      // something else now keeps a file there
-    }
-  }
+  // Left where something else now keeps a file there.
+  for (const dir of recorded.madeDirs) spawnSync("rmdir", [dir], { stdio: "ignore" });
 }

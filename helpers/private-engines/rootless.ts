@@ -1,41 +1,30 @@
 // Rootless Docker as its readers run it: Debian 12's dockerd-rootless.sh (RootlessKit with slirp4netns) started by an
-// unprivileged user, for a private engine of engine.ts. The user is machine setup, like an apt package: created once
+// unprivileged user, for a private engine of lifecycle.ts. The user is machine setup, like an apt package: created once
 // when missing and kept; an engine's run dir, exec root and data root are that user's and go with the engine.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { chownSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 
-export const ROOTLESS_USER = "labs-rootless";
+const ROOTLESS_USER = "labs-rootless";
 const SCRIPT = "/usr/share/docker.io/contrib/dockerd-rootless.sh";
 // Docker's rootless docs ask for at least 65,536 subordinate ids; useradd's own range starts at 100000.
 const IDS = 65_536;
 const FIRST_ID = 100_000;
 const SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-const NEEDED = { rootlesskit: "rootlesskit", slirp4netns: "slirp4netns", newuidmap: "uidmap", newgidmap: "uidmap" };
-
-export interface RootlessUser {
-  name: string;
-  uid: number;
-  gid: number;
-  home: string;
-  runtimeDir: string;
-}
+const SUBORDINATE_IDS = { "/etc/subuid": "--add-subuids", "/etc/subgid": "--add-subgids" };
+// By package: the programs it brings.
+const NEEDED = { rootlesskit: ["rootlesskit"], slirp4netns: ["slirp4netns"], uidmap: ["newuidmap", "newgidmap"] };
 
 const onPath = (program: string) => SYSTEM_PATH.split(delimiter).some((dir) => existsSync(join(dir, program)));
 
-function account(name: string): RootlessUser {
-  const line = execFileSync("getent", ["passwd", name], { encoding: "utf8" }).trim();
-  const [, , uid, gid, , home] = line.split(":");
+function account(name: string) {
+  const { status, stdout } = spawnSync("getent", ["passwd", name], { encoding: "utf8" });
+  if (status !== 0) return undefined; // getent exits 2 for an unknown name
+  const [, , uid, gid, , home] = stdout.trim().split(":");
   return { name, uid: Number(uid), gid: Number(gid), home: home!, runtimeDir: `/run/user/${uid}` };
 }
 
-const lookUp = (name: string) => {
-  try {
-    return account(name);
-  } catch {
-    return undefined; // getent exits 2 for an unknown name
-  }
-};
+type RootlessUser = NonNullable<ReturnType<typeof account>>;
 
 const ranges = (file: string) =>
   (existsSync(file) ? readFileSync(file, "utf8") : "")
@@ -49,29 +38,22 @@ const ownRange = (file: string, user: RootlessUser) =>
 
 /** The unprivileged user rootless engines run as, with all it needs; says in one line what it had to create. */
 export function ensureRootlessUser(name = ROOTLESS_USER): RootlessUser {
-  const missing = [
-    ...new Set(
-      Object.entries(NEEDED)
-        .filter(([p]) => !onPath(p))
-        .map(([, pkg]) => pkg),
-    ),
-  ];
+  const missing = Object.entries(NEEDED)
+    .filter(([, programs]) => !programs.every(onPath))
+    .map(([pkg]) => pkg);
   if (!existsSync(SCRIPT) || !onPath("dockerd")) missing.unshift("docker.io");
   if (missing.length) {
     throw new Error(`rootless Docker needs ${missing.join(", ")}: apt-get install -y ${missing.join(" ")}`);
   }
-  const fresh = !lookUp(name);
+  const fresh = !account(name);
   if (fresh) {
     const comment = "container-labs rootless Docker";
     execFileSync("useradd", ["--create-home", "--shell", "/usr/sbin/nologin", "--comment", comment, name]);
   }
-  const user = account(name);
+  const user = account(name)!;
   if (user.uid === 0) throw new Error(`user ${name} is root: rootless Docker needs an unprivileged user`);
   const created = fresh ? [`user ${name} (uid ${user.uid}, home ${user.home})`] : [];
-  for (const [file, flag] of [
-    ["/etc/subuid", "--add-subuids"],
-    ["/etc/subgid", "--add-subgids"],
-  ] as const) {
+  for (const [file, flag] of Object.entries(SUBORDINATE_IDS)) {
     let range = ownRange(file, user);
     // useradd adds both ranges itself where login.defs sets SUB_UID_COUNT; elsewhere they are added here.
     if (!range) {
@@ -89,11 +71,6 @@ export function ensureRootlessUser(name = ROOTLESS_USER): RootlessUser {
   }
   if (created.length) console.error(`rootless: created ${created.join(", ")}`);
   return user;
-}
-
-/** Makes `dirs` the user's: dockerd runs as it and writes its socket, exec root and data root there. */
-export function giveToUser(user: RootlessUser, dirs: string[]): void {
-  for (const dir of dirs) chownSync(dir, user.uid, user.gid);
 }
 
 /**

@@ -13,26 +13,15 @@ import { followProgress } from "../../helpers/engine/progress.ts";
 import { importedBaseId } from "../../helpers/stand-ins/base.ts";
 import { imageBuiltFrom } from "../../helpers/stand-ins/recipe-build.ts";
 import { RECIPES, recipeHash } from "../../helpers/stand-ins/recipes.ts";
+import { since } from "../../helpers/util/time.ts";
 
 export const ARM64 = "linux/arm64";
 export const CACHE = "/var/cache/container-labs/arm64-stand-ins.tar";
 // What the archive holds, so that whether it is up to date is known without loading it into an engine.
 const CACHE_RECIPES = `${CACHE}.json`;
-interface CachedRecipes {
-  baseHash: string;
-  baseId: string;
-  mysqlHash: string;
-}
 const MYSQL = catalogueEntry("mysql:5.7");
 const BASE = catalogueEntry("debian:bullseye");
 
-export interface Arm64Build {
-  ref: string; // the arm64 mysql stand-in, on the engine that was given
-  built: string[]; // what had to be built (none on a warm run)
-  seconds: { load: number; base: number; mysql: number; save: number };
-}
-
-const since = (start: number) => (performance.now() - start) / 1000;
 const labelOf = async (docker: Docker, ref: string) =>
   (
     await docker
@@ -54,14 +43,15 @@ export async function arm64CacheUpToDate(): Promise<boolean> {
   if (!existsSync(CACHE)) return false;
   const text = await readFile(CACHE_RECIPES, "utf8").catch(() => "");
   if (!text) return false;
-  const cached = JSON.parse(text) as CachedRecipes;
+  const cached = JSON.parse(text) as { baseHash: string; baseId: string; mysqlHash: string };
   return (
     cached.baseHash === (await recipeHash(join(RECIPES, BASE.recipe), ARM64)) &&
     cached.mysqlHash === (await recipeHash(join(RECIPES, MYSQL.recipe), cached.baseId))
   );
 }
 
-/** Loads the cache (if any), builds what is missing or stale, saves again if it built. `docker` is a private engine. */
+/** Loads the cache (if any), builds what is missing or stale, saves again if it built. `docker` is a private engine.
+ * Returns the arm64 mysql stand-in's ref on it, what had to be built (none on a warm run) and the time of each part. */
 export async function arm64MySql(docker: Docker, signal: AbortSignal, say: (line: string) => void) {
   const seconds = { load: 0, base: 0, mysql: 0, save: 0 };
   let start = performance.now();
@@ -112,7 +102,6 @@ export async function arm64MySql(docker: Docker, signal: AbortSignal, say: (line
     say(`kept in ${CACHE} for the next run`);
   }
   await rm(`${CACHE}.partial`, { force: true });
-  const recorded: CachedRecipes = { baseHash, baseId, mysqlHash };
-  await writeFile(CACHE_RECIPES, JSON.stringify(recorded));
-  return { ref: MYSQL.standIn, built, seconds } satisfies Arm64Build;
+  await writeFile(CACHE_RECIPES, JSON.stringify({ baseHash, baseId, mysqlHash }));
+  return { ref: MYSQL.standIn, built, seconds };
 }

@@ -17,11 +17,7 @@ export interface EngineRun {
 
 const labOf = (file: string) => basename(file).replace(/\.spec\.ts$/, "");
 
-function title(e: EngineRun): string {
-  const engine = e.run?.result.engine;
-  if (!engine) return e.name;
-  return `${e.name}: ${engineTitle(engine)}`;
-}
+const title = ({ name, run }: EngineRun) => (run?.result.engine ? `${name}: ${engineTitle(run.result.engine)}` : name);
 
 /** Why `e` is not green, one line each; empty when every step passed or was not applicable by the rule. */
 export function problemsOf(e: EngineRun): string[] {
@@ -30,21 +26,15 @@ export function problemsOf(e: EngineRun): string[] {
 }
 
 export function matrixMarkdown(engines: EngineRun[]): string {
-  const steps = (e: EngineRun) => e.run?.result.steps ?? [];
+  const steps = (e: EngineRun, lab?: string) =>
+    (e.run?.result.steps ?? []).filter(({ file }) => lab === undefined || labOf(file) === lab);
   const labs = [...new Set(engines.flatMap((e) => steps(e).map(({ file }) => labOf(file))))].sort();
   const out = [
     `| Lab | ${engines.map((e) => cell(title(e))).join(" | ")} |`,
     `| --- |${" --- |".repeat(engines.length)}`,
   ];
   for (const lab of labs) {
-    const cells = engines.map((e) =>
-      e.run
-        ? counts(
-            steps(e).filter(({ file }) => labOf(file) === lab),
-            true,
-          )
-        : "—",
-    );
+    const cells = engines.map((e) => (e.run ? counts(steps(e, lab), true) : "—"));
     out.push(`| ${lab} | ${cells.join(" | ")} |`);
   }
   const totals = engines.map((e) => (e.run ? counts(steps(e), true) : `did not run: ${cell(e.error ?? "")}`));
@@ -57,12 +47,9 @@ export function matrixMarkdown(engines: EngineRun[]): string {
   const ruledOut = engines.flatMap((e) =>
     steps(e)
       .filter(({ state }) => state === "not applicable")
-      .map((step) => ({ e, step })),
+      .map((step) => `- ${e.name}, ${labOf(step.file)}, \`${cell(step.title)}\`: ${cell(step.note ?? "")}`),
   );
-  out.push("", "Not applicable:", "");
-  if (ruledOut.length === 0) out.push("- none");
-  for (const { e, step } of ruledOut)
-    out.push(`- ${e.name}, ${labOf(step.file)}, \`${cell(step.title)}\`: ${cell(step.note ?? "")}`);
+  out.push("", "Not applicable:", "", ...(ruledOut.length ? ruledOut : ["- none"]));
   const problems = engines.flatMap(problemsOf);
   out.push("", "Failed:", "", ...(problems.length ? problems.map((p) => `- ${cell(p)}`) : ["- none"]), "");
   return out.join("\n");
