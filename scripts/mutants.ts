@@ -7,15 +7,15 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
-import { listSteps, runLabs } from "../helpers/child-runs/run-labs.ts";
+import { listSteps, onlySteps, runLabs } from "../helpers/child-runs/run-labs.ts";
 import { dockerApi } from "../helpers/engine/client.ts";
 import { inPool } from "../helpers/util/pool.ts";
 import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
 import { since } from "../helpers/util/time.ts";
 import { coverage, coverageProblems, coverageTable, coverageText } from "./mutants/coverage.ts";
-import { DeclarationError, declaredMutants, declaredUnbreakables, ROOT, type Mutant } from "./mutants/declarations.ts";
+import { declaredMutants, declaredUnbreakables, ROOT, type Mutant } from "./mutants/declarations.ts";
 import { buildMutant, mutantRef, removeMutantImages } from "./mutants/broken-images.ts";
-import { filesOf, onlySteps, stepsOfMutants, stepsOfUnbreakables } from "./mutants/declared-steps.ts";
+import { filesOf, stepsOfMutants, stepsOfUnbreakables } from "./mutants/declared-steps.ts";
 import { expectedSeconds, matrix, verdictOf, whyNotGreen, type Verdict } from "./mutants/verdicts.ts";
 
 const MATRIX_FILE = join(ROOT, "reports", "mutants.md");
@@ -34,8 +34,7 @@ const labEnv = (map?: Record<string, string>): NodeJS.ProcessEnv => ({
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { "at-once": { type: "string" } } });
   const atOnce = Number(values["at-once"] ?? 2);
-  if (!Number.isInteger(atOnce) || atOnce < 1)
-    throw new DeclarationError(`--at-once ${values["at-once"]}: give 1 or more`);
+  if (!Number.isInteger(atOnce) || atOnce < 1) throw new Error(`--at-once ${values["at-once"]}: give 1 or more`);
   const started = performance.now();
   const seconds = () => since(started);
   const [mutants, unbreakableLines] = await Promise.all([declaredMutants(positionals), declaredUnbreakables()]);
@@ -87,8 +86,7 @@ async function main(): Promise<number> {
       mutants,
       officialOnly.map(({ fullName }) => fullName),
     );
-    if (notGreen)
-      throw new DeclarationError(`mutants: not green on the unbroken stand-ins, so nothing to prove: ${notGreen}`);
+    if (notGreen) throw new Error(`mutants: not green on the unbroken stand-ins, so nothing to prove: ${notGreen}`);
     console.log(
       `mutants: the ${judged.length} declared steps green on the stand-ins in ${baseline.seconds.toFixed(0)} s ` +
         `(${seconds().toFixed(0)} s so far)`,

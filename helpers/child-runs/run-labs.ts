@@ -10,7 +10,7 @@ import { exitCauses, readRunResult, unverified, type RunResult, type Step } from
 export const LABS_REPORTER = "./helpers/vitest/labs-reporter.ts";
 const RESULTS_REPORTER = "./helpers/vitest/results-reporter.ts";
 const NO_RESULT: RunResult = { outcome: "failed", files: [], steps: [], errors: [] };
-type Listed = Pick<Step, "file" | "fullName">;
+export type Listed = Pick<Step, "file" | "fullName">;
 
 export interface LabsRequest {
   files?: string[]; // spec file filters, as `npm run labs -- 3-3` takes them
@@ -59,6 +59,12 @@ export function runLabs(request: LabsRequest): Promise<LabsRun> {
     return { result, exitCode, output: child.output(), launchedAt: child.launchedAt, exitedAt, seconds };
   });
 }
+
+// vitest's `-t` is a regular expression over each step's full name ("describe > title"): every name escaped and
+// anchored, so that the run holds these steps and no other.
+export const onlyStep = (fullName: string): string => `^${fullName.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")}$`;
+export const onlySteps = (steps: Listed[]): string =>
+  `--testNamePattern=${[...new Set(steps.map(({ fullName }) => onlyStep(fullName)))].join("|")}`;
 
 /** The last `n` non-empty lines a run printed: where it says why it stopped. */
 export function lastLines(run: Pick<LabsRun, "output" | "exitCode">, n = 1): string {

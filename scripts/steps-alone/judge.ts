@@ -1,10 +1,8 @@
-// What a step run by itself must show, and the table of every step's run. vitest's `-t` is a regular expression over
-// the full name "describe > title", so a title is escaped and anchored to select that one step and no other.
-import { lastLines, type LabsRun } from "../../helpers/child-runs/run-labs.ts";
+// What a step run by itself must show, and the table of every step's run.
+import { lastLines, type LabsRun, type Listed } from "../../helpers/child-runs/run-labs.ts";
 import { exitCauses, firstLine, type Step } from "../../helpers/vitest/run-results.ts";
 import { cell } from "../../helpers/util/markdown.ts";
 
-export type Listed = Pick<Step, "file" | "fullName">;
 type Run = Pick<LabsRun, "result" | "exitCode" | "output">;
 
 export interface Alone {
@@ -14,8 +12,6 @@ export interface Alone {
   problem?: string; // after its state, in one line; none when the step passed, or was not applicable by the rule
   seconds: number;
 }
-
-export const onlyStep = (fullName: string): string => `^${fullName.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")}$`;
 
 // A step that the filter left out is skipped with no note: vitest never started it.
 const leftOut = ({ state, note }: Step) => state === "skipped" && note === undefined;
