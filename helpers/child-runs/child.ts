@@ -18,7 +18,7 @@ export interface ChildRun {
   waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
 }
 
-export interface ChildOptions {
+interface ChildOptions {
   env?: NodeJS.ProcessEnv; // over this process's own; a variable set to undefined is left out
   program?: string; // this Node unless named
   ownGroup?: boolean; // its own process group, as a terminal or CI starts it (the default); else ours
@@ -62,9 +62,8 @@ export function startChild(command: string[], options: ChildOptions = {}): Child
   };
 }
 
-const VITEST = "node_modules/vitest/vitest.mjs";
+export const VITEST = "node_modules/vitest/vitest.mjs";
 export const vitestCommand = (...args: string[]) => [VITEST, "run", ...args];
-export const vitestListCommand = (...args: string[]) => [VITEST, "list", ...args];
 
 // `npm …` exactly as a user types it, run by this Node: npm's own CLI script, wherever npm is installed.
 export function npmCommand(...args: string[]): string[] {
