@@ -95,23 +95,19 @@ async function main(): Promise<number> {
     // Each image runs its own steps only; longest first, judged by the baseline, so that the last runs are short ones.
     const expected = (mutant: Mutant) => expectedSeconds(baseline.result, declared.get(mutant)!);
     const verdicts: Verdict[] = [];
-    await inPool(
-      [...mutants].sort((a, b) => expected(b) - expected(a)),
-      atOnce,
-      signal,
-      async (mutant) => {
-        const own = declared.get(mutant)!;
-        const map = { [mutant.official]: mutantRef(mutant, runId) };
-        const run = await runLabs({ files: filesOf(own), args: [onlySteps(own)], env: labEnv(map), signal });
-        if (signal.aborted) return;
-        const verdict = verdictOf(mutant, run);
-        verdicts.push(verdict);
-        console.log(`  ${mutant.name} (${mutant.official}, ${verdict.seconds.toFixed(0)} s): ${verdict.why}`);
-        for (const { title, failure } of [...verdict.catching, ...verdict.elsewhere]) {
-          console.log(`    × "${title}" (${failure?.kind}): ${failure?.name}: ${failure?.message.split("\n")[0]}`);
-        }
-      },
-    );
+    const longestFirst = mutants.toSorted((a, b) => expected(b) - expected(a));
+    await inPool(longestFirst, atOnce, signal, async (mutant) => {
+      const own = declared.get(mutant)!;
+      const map = { [mutant.official]: mutantRef(mutant, runId) };
+      const run = await runLabs({ files: filesOf(own), args: [onlySteps(own)], env: labEnv(map), signal });
+      if (signal.aborted) return;
+      const verdict = verdictOf(mutant, run);
+      verdicts.push(verdict);
+      console.log(`  ${mutant.name} (${mutant.official}, ${verdict.seconds.toFixed(0)} s): ${verdict.why}`);
+      for (const { title, failure } of [...verdict.catching, ...verdict.elsewhere]) {
+        console.log(`    × "${title}" (${failure?.kind}): ${failure?.name}: ${failure?.message.split("\n")[0]}`);
+      }
+    });
     signal.throwIfAborted();
     verdicts.sort((a, b) => mutants.indexOf(a.mutant) - mutants.indexOf(b.mutant));
     const caught = verdicts.filter(({ caught }) => caught).length;
