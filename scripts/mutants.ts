@@ -26,10 +26,7 @@ const signal = abortOnSignals((name) =>
 
 const stopBuilds = new AbortController();
 
-const labEnv = (map?: Record<string, string>): NodeJS.ProcessEnv => ({
-  LABS_IMAGES: "local",
-  LABS_IMAGE_MAP: map && JSON.stringify(map),
-});
+const labEnv = (map?: Record<string, string>) => ({ LABS_IMAGES: "local", LABS_IMAGE_MAP: map && JSON.stringify(map) });
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { "at-once": { type: "string" } } });
