@@ -15,7 +15,7 @@ import { lastLines, listSteps, onlySteps, problemsOfRun, runLabs } from "../help
 import type { Listed } from "../helpers/child-runs/run-labs.ts";
 import { inPool } from "../helpers/util/pool.ts";
 import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
-import { since } from "../helpers/util/time.ts";
+import { since, timed } from "../helpers/util/time.ts";
 import { aloneTable, aloneVerdict, type Alone } from "./steps-alone/judge.ts";
 
 const USAGE = "node scripts/steps-alone.ts [--at-once N] [--seed N] [--only alone|shuffled] [filter ...]";
@@ -109,10 +109,8 @@ async function main(): Promise<number> {
     const steps = listed.filter(({ file }) => filters.length === 0 || filters.some((filter) => file.includes(filter)));
     if (steps.length === 0) throw new UsageError(`no lab step in a file matching ${filters.join(", ")}`);
     say(`${steps.length} steps from vitest list, each run alone, ${atOnce} at once`);
-    const phaseStart = performance.now();
-    const verdicts = await stepsAlone(steps, atOnce);
+    const { value: verdicts, seconds: wall } = await timed(() => stepsAlone(steps, atOnce));
     signal.throwIfAborted();
-    const wall = since(phaseStart);
     const sum = verdicts.reduce((total, { seconds }) => total + seconds, 0);
     const failing = verdicts.filter(({ problem }) => problem);
     problems += failing.length;
