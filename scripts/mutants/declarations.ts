@@ -74,7 +74,6 @@ export async function declaredMutants(wanted: string[]): Promise<Mutant[]> {
   return Promise.all(names.filter((name) => wanted.length === 0 || wanted.includes(name)).map(mutantIn));
 }
 
-// images/broken/no-broken-image.json: {"engine-only": {"<step>": "<fact>"}, "official image only": {…}}.
 export async function declaredUnbreakables(): Promise<Unbreakable[]> {
   const where = relative(ROOT, UNBREAKABLE_FILE);
   const declared = await declaration(

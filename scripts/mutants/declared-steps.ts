@@ -26,7 +26,6 @@ function stepTitled(title: string, steps: Listed[], where: string): Listed {
   return found[0]!;
 }
 
-// The steps each broken image declares.
 export function stepsOfMutants(mutants: Mutant[], steps: Listed[]): Map<Mutant, Listed[]> {
   return new Map(
     mutants.map((mutant) => {
@@ -36,7 +35,6 @@ export function stepsOfMutants(mutants: Mutant[], steps: Listed[]): Map<Mutant, 
   );
 }
 
-// The step each line of no-broken-image.json names.
 export function stepsOfUnbreakables(unbreakables: Unbreakable[], steps: Listed[]): Map<Unbreakable, Listed> {
   const where = relative(ROOT, UNBREAKABLE_FILE);
   return new Map(unbreakables.map((line) => [line, stepTitled(line.title, steps, `${where} > "${line.kind}"`)]));
