@@ -15,20 +15,18 @@ const EVIDENCE = [
 ];
 // The labs, and the notes' commands that cannot be typed as printed (a section of its own, a row per command).
 const REPORTED = /^(lab-[^/]+|notes-as-printed)\.spec\.ts$/;
+const fail = (why: string): never => {
+  console.error(`report check failed${why}`);
+  process.exit(1);
+};
 const latest = () => {
-  if (!existsSync(LATEST)) {
-    console.error(
-      `report check failed: ${LATEST} is missing; run the labs first (npm run labs) or name a report folder`,
-    );
-    process.exit(1);
-  }
+  if (!existsSync(LATEST)) fail(`: ${LATEST} is missing; run the labs first (npm run labs) or name a report folder`);
   return join("reports", readFileSync(LATEST, "utf8").trim());
 };
 const dir = process.argv[2] ?? latest();
-const result = await readRunResult(join(dir, RESULTS_IN_REPORT)).catch((error: Error) => {
-  console.error(`report check failed: ${dir} has no run model: ${error.message}`);
-  process.exit(1);
-});
+const result = await readRunResult(join(dir, RESULTS_IN_REPORT)).catch((error: Error) =>
+  fail(`: ${dir} has no run model: ${error.message}`),
+);
 const problems: string[] = [];
 for (const file of ["report.md", "junit.xml", ...EVIDENCE]) {
   if (!existsSync(join(dir, file))) problems.push(`${dir}/${file} is missing`);
@@ -51,8 +49,5 @@ for (const { fullName, note } of result.steps.filter(({ state }) => state === "n
   console.log(`not verified by this run: ${fullName}: ${note}`);
 }
 const summary = `${result.steps.length} steps: ${counts(result.steps)}`;
-if (problems.length > 0) {
-  console.error(`report check failed (${summary}):\n${problems.map((problem) => `  ${problem}`).join("\n")}`);
-  process.exit(1);
-}
+if (problems.length > 0) fail(` (${summary}):\n${problems.map((problem) => `  ${problem}`).join("\n")}`);
 console.log(`report check: ${dir} has a section per lab and a row for each of its ${summary}`);

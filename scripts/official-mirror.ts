@@ -14,6 +14,7 @@ import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
 import { since } from "../helpers/util/time.ts";
 
 const seconds = (start: number) => `${since(start).toFixed(1)} s`;
+const say = (line: string) => console.log(`official mirror: ${line}`);
 const stopped = abortOnSignals((signal) =>
   console.error(`official mirror: ${signal}, stopping the labs and the mirror`),
 );
@@ -45,24 +46,20 @@ async function main(files: string[]): Promise<number> {
         .filter((f) => f.endsWith(".spec.ts"))
         .map((f) => join("specs", f));
   const officials = imagesOfSpecFiles(specs).map(({ official }) => official);
-  console.log(`official mirror: putting ${officials.join(", ")} into a registry on 127.0.0.1`);
+  say(`putting ${officials.join(", ")} into a registry on 127.0.0.1`);
   const mirror = await startOfficialMirror(officials);
   try {
     const { registryS, pushS, pushedMB, engineS } = mirror.timings;
-    console.log(
-      `official mirror: registry ${mirror.mirrorUrl} up in ${registryS} s; stand-ins put under official names ` +
-        `(${pushedMB} MB of layers) in ${pushS} s, meanwhile engine ${mirror.host} (registry-mirrors ` +
-        `${mirror.mirrorUrl}, empty data root) up in ${engineS} s`,
+    say(
+      `registry ${mirror.mirrorUrl} up in ${registryS} s; stand-ins put under official names (${pushedMB} MB of ` +
+        `layers) in ${pushS} s, meanwhile engine ${mirror.host} (registry-mirrors ${mirror.mirrorUrl}, empty data ` +
+        `root) up in ${engineS} s`,
     );
     const started = performance.now();
-    const labs = startChild(npmCommand("run", "--silent", "labs", "--", ...files), {
-      env: mirror.env,
-      ownGroup: false,
-      echo: true,
-      signal: stopped,
-    });
+    const command = npmCommand("run", "--silent", "labs", "--", ...files);
+    const labs = startChild(command, { env: mirror.env, ownGroup: false, echo: true, signal: stopped });
     const { code } = await labs.exited;
-    console.log(`official mirror: the labs ran in ${seconds(started)} and exited ${code}`);
+    say(`the labs ran in ${seconds(started)} and exited ${code}`);
     const runId = RUN_LINE.exec(labs.output())?.[1];
     if (code !== 0 || !runId) return 1;
     const result = await readRunResult(join("reports", runId, RESULTS_IN_REPORT));
@@ -73,15 +70,15 @@ async function main(files: string[]): Promise<number> {
     if (!files.length && check().status !== 0) problems.push("the report check failed");
     for (const problem of problems) console.error(`official mirror: ${problem}`);
     if (problems.length) return 1;
-    console.log(
-      `official mirror: all ${mirror.copies.length} images were pulled by name from the mirror; reports/${runId}/report.md ` +
-        "shows each one's reference, digest and stand-in label",
+    say(
+      `all ${mirror.copies.length} images were pulled by name from the mirror; reports/${runId}/report.md shows ` +
+        "each one's reference, digest and stand-in label",
     );
     return 0;
   } finally {
     const stopping = performance.now();
     await mirror[Symbol.asyncDispose]();
-    console.log(`official mirror: engine and registry stopped and removed in ${seconds(stopping)}`);
+    say(`engine and registry stopped and removed in ${seconds(stopping)}`);
   }
 }
 

@@ -11,11 +11,12 @@ import { basename, join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import { ROOT } from "../helpers/child-runs/child.ts";
 import { counts, type RunResult, type StepState } from "../helpers/vitest/run-results.ts";
-import { lastLines, listSteps, problemsOfRun, runLabs, type LabsRun } from "../helpers/child-runs/run-labs.ts";
+import { lastLines, listSteps, onlySteps, problemsOfRun, runLabs } from "../helpers/child-runs/run-labs.ts";
+import type { Listed } from "../helpers/child-runs/run-labs.ts";
 import { inPool } from "../helpers/util/pool.ts";
 import { abortOnSignals, signalExitCode } from "../helpers/util/processes.ts";
-import { since } from "../helpers/util/time.ts";
-import { aloneTable, aloneVerdict, onlyStep, type Alone, type Listed } from "./steps-alone/judge.ts";
+import { since, timed } from "../helpers/util/time.ts";
+import { aloneTable, aloneVerdict, type Alone } from "./steps-alone/judge.ts";
 
 const USAGE = "node scripts/steps-alone.ts [--at-once N] [--seed N] [--only alone|shuffled] [filter ...]";
 const REPORT = join(ROOT, "reports", "steps-alone.md");
@@ -36,19 +37,17 @@ const indented = (text: string, by: number) => text.replace(/^/gm, " ".repeat(by
 
 class UsageError extends Error {}
 
-function parsed() {
+function options() {
+  let parsed;
   try {
-    return parseArgs({
+    parsed = parseArgs({
       allowPositionals: true,
       options: { "at-once": { type: "string" }, seed: { type: "string" }, only: { type: "string" } },
     });
   } catch (error) {
     throw new UsageError(`${(error as Error).message}\nusage: ${USAGE}`);
   }
-}
-
-function options() {
-  const { values, positionals } = parsed();
+  const { values, positionals } = parsed;
   const whole = (name: string, text: string | undefined, min: number) => {
     const value = Number(text);
     if (text !== undefined && (!Number.isSafeInteger(value) || value < min))
@@ -68,8 +67,7 @@ function options() {
 
 // Round-robin over the files, so that the runs at once are mostly of different labs and their containers.
 function interleaved(steps: Listed[]): Listed[] {
-  const byFile = Map.groupBy(steps, ({ file }) => file);
-  const queues = [...byFile.values()];
+  const queues = [...Map.groupBy(steps, ({ file }) => file).values()];
   const out: Listed[] = [];
   for (let index = 0; out.length < steps.length; index++)
     for (const queue of queues) if (queue[index]) out.push(queue[index]!);
@@ -79,12 +77,7 @@ function interleaved(steps: Listed[]): Listed[] {
 async function stepsAlone(steps: Listed[], atOnce: number): Promise<Alone[]> {
   const verdicts: Alone[] = [];
   await inPool(interleaved(steps), atOnce, signal, async (step) => {
-    const run = await runLabs({
-      files: [step.file],
-      args: [`--testNamePattern=${onlyStep(step.fullName)}`],
-      env: LABS_ENV,
-      signal,
-    });
+    const run = await runLabs({ files: [step.file], args: [onlySteps([step])], env: LABS_ENV, signal });
     if (signal.aborted) return;
     const verdict = aloneVerdict(step, run);
     verdicts.push(verdict);
@@ -116,10 +109,8 @@ async function main(): Promise<number> {
     const steps = listed.filter(({ file }) => filters.length === 0 || filters.some((filter) => file.includes(filter)));
     if (steps.length === 0) throw new UsageError(`no lab step in a file matching ${filters.join(", ")}`);
     say(`${steps.length} steps from vitest list, each run alone, ${atOnce} at once`);
-    const phaseStart = performance.now();
-    const verdicts = await stepsAlone(steps, atOnce);
+    const { value: verdicts, seconds: wall } = await timed(() => stepsAlone(steps, atOnce));
     signal.throwIfAborted();
-    const wall = since(phaseStart);
     const sum = verdicts.reduce((total, { seconds }) => total + seconds, 0);
     const failing = verdicts.filter(({ problem }) => problem);
     problems += failing.length;
@@ -136,10 +127,9 @@ async function main(): Promise<number> {
   }
 
   if (phases.includes("shuffled")) {
-    say(
-      `one run of the labs in shuffled order, seed ${seed} (replay: node scripts/steps-alone.ts --only shuffled --seed ${seed})`,
-    );
-    const run: LabsRun = await runLabs({
+    const replay = `node scripts/steps-alone.ts --only shuffled --seed ${seed}`;
+    say(`one run of the labs in shuffled order, seed ${seed} (replay: ${replay})`);
+    const run = await runLabs({
       files: filters,
       args: ["--sequence.shuffle", `--sequence.seed=${seed}`],
       env: LABS_ENV,
@@ -157,11 +147,9 @@ async function main(): Promise<number> {
     for (const problem of found) console.log(`  ${problem}`);
     if (found.length > 0) console.log(`  its last lines:\n${indented(lastLines(run, 20), 4)}`);
     summary.push(line);
-    const listedProblems = found.map((problem) => `- ${problem}`).join("\n");
     report.push(
-      `## One shuffled run\n\n${line}. Files started in the order ${order.join(", ")}; ` +
-        `replay with \`node scripts/steps-alone.ts --only shuffled --seed ${seed}\`.\n` +
-        (found.length ? `\n${listedProblems}\n` : ""),
+      `## One shuffled run\n\n${line}. Files started in the order ${order.join(", ")}; replay with \`${replay}\`.\n` +
+        (found.length ? `\n${found.map((problem) => `- ${problem}`).join("\n")}\n` : ""),
     );
   }
 

@@ -9,16 +9,9 @@ import { pollUntil } from "../util/poll.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 
-export interface ChildRun {
-  pid: number;
-  launchedAt: number; // epoch ms; `exitedAt` when the process exited: what a person at a terminal waits for
-  output: () => string; // stdout, then stderr: a run's last lines say why it ended
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; exitedAt: number }>;
-  waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<RegExpMatchArray>;
-}
+export type ChildRun = ReturnType<typeof startChild>;
 
-export interface ChildOptions {
+interface ChildOptions {
   env?: NodeJS.ProcessEnv; // over this process's own; a variable set to undefined is left out
   program?: string; // this Node unless named
   ownGroup?: boolean; // its own process group, as a terminal or CI starts it (the default); else ours
@@ -27,7 +20,7 @@ export interface ChildOptions {
 }
 
 // A run of the suite (or of any of its commands) from the repository's root, without colour.
-export function startChild(command: string[], options: ChildOptions = {}): ChildRun {
+export function startChild(command: string[], options: ChildOptions = {}) {
   const { env = {}, program = process.execPath, ownGroup = true, echo = false, signal } = options;
   const launchedAt = Date.now();
   const child = spawn(program, command, {
@@ -41,19 +34,20 @@ export function startChild(command: string[], options: ChildOptions = {}): Child
   let [out, err] = ["", ""];
   child.stdout.on("data", (chunk: Buffer) => ((out += chunk.toString()), echo && process.stdout.write(chunk)));
   child.stderr.on("data", (chunk: Buffer) => ((err += chunk.toString()), echo && process.stderr.write(chunk)));
+  // Epoch ms when the process exited: what a person at a terminal waits for.
   let exitedAt = 0;
   child.on("exit", () => (exitedAt = Date.now()));
   // Closed, not only exited: all it printed has been read.
-  const exited = new Promise<Awaited<ChildRun["exited"]>>((resolve) =>
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; exitedAt: number }>((resolve) =>
     child.on("close", (code, signal) => resolve({ code, signal, exitedAt: exitedAt || Date.now() })),
   );
   return {
     pid: child.pid ?? 0,
     launchedAt,
-    output: () => out + err,
+    output: () => out + err, // stdout, then stderr: a run's last lines say why it ended
     stderr: () => err,
     exited,
-    async waitFor(pattern, timeoutMs = 60_000) {
+    async waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
       const found = () => (out + err).match(pattern) ?? (child.exitCode === null ? undefined : null);
       const match = await pollUntil(found, { timeoutMs });
       if (match) return match;
@@ -62,9 +56,8 @@ export function startChild(command: string[], options: ChildOptions = {}): Child
   };
 }
 
-const VITEST = "node_modules/vitest/vitest.mjs";
+export const VITEST = "node_modules/vitest/vitest.mjs";
 export const vitestCommand = (...args: string[]) => [VITEST, "run", ...args];
-export const vitestListCommand = (...args: string[]) => [VITEST, "list", ...args];
 
 // `npm …` exactly as a user types it, run by this Node: npm's own CLI script, wherever npm is installed.
 export function npmCommand(...args: string[]): string[] {

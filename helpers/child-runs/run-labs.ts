@@ -3,16 +3,16 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { ROOT, startChild, vitestCommand, vitestListCommand, type ChildRun } from "./child.ts";
+import { ROOT, startChild, VITEST, vitestCommand, type ChildRun } from "./child.ts";
 import { RESULTS_FILE_VARIABLE } from "../vitest/results-reporter.ts";
 import { exitCauses, readRunResult, unverified, type RunResult, type Step } from "../vitest/run-results.ts";
 
 export const LABS_REPORTER = "./helpers/vitest/labs-reporter.ts";
 const RESULTS_REPORTER = "./helpers/vitest/results-reporter.ts";
 const NO_RESULT: RunResult = { outcome: "failed", files: [], steps: [], errors: [] };
-type Listed = Pick<Step, "file" | "fullName">;
+export type Listed = Pick<Step, "file" | "fullName">;
 
-export interface LabsRequest {
+interface LabsRequest {
   files?: string[]; // spec file filters, as `npm run labs -- 3-3` takes them
   args?: string[]; // more of vitest's options, e.g. a `--testNamePattern` or `--sequence.shuffle`
   env?: NodeJS.ProcessEnv;
@@ -22,14 +22,7 @@ export interface LabsRequest {
   onStart?: (child: ChildRun) => void;
 }
 
-export interface LabsRun {
-  result: RunResult;
-  exitCode: number | null;
-  output: string;
-  launchedAt: number; // epoch ms, as ChildRun's
-  exitedAt: number;
-  seconds: number;
-}
+export type LabsRun = Awaited<ReturnType<typeof runLabs>>;
 
 async function withTempFile<T>(work: (file: string) => Promise<T>): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), "labs-child-"));
@@ -42,7 +35,7 @@ async function withTempFile<T>(work: (file: string) => Promise<T>): Promise<T> {
 
 // One run of the labs project. A run that ended before its reporters did (a setup that stopped, a signal) has no
 // steps; its last lines say why.
-export function runLabs(request: LabsRequest): Promise<LabsRun> {
+export function runLabs(request: LabsRequest) {
   const { files = [], args = [], env, signal, reporters = [], echo, onStart } = request;
   return withTempFile(async (resultsFile) => {
     const reporting = [...reporters, RESULTS_REPORTER].map((reporter) => `--reporter=${reporter}`);
@@ -55,10 +48,16 @@ export function runLabs(request: LabsRequest): Promise<LabsRun> {
     onStart?.(child);
     const { code: exitCode, exitedAt } = await child.exited;
     const result = await readRunResult(resultsFile).catch(() => NO_RESULT);
-    const seconds = (exitedAt - child.launchedAt) / 1000;
-    return { result, exitCode, output: child.output(), launchedAt: child.launchedAt, exitedAt, seconds };
+    const { launchedAt } = child; // epoch ms, as exitedAt
+    return { result, exitCode, output: child.output(), launchedAt, exitedAt, seconds: (exitedAt - launchedAt) / 1000 };
   });
 }
+
+// vitest's `-t` is a regular expression over each step's full name ("describe > title"): every name escaped and
+// anchored, so that the run holds these steps and no other.
+export const onlyStep = (fullName: string): string => `^${fullName.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")}$`;
+export const onlySteps = (steps: Listed[]): string =>
+  `--testNamePattern=${[...new Set(steps.map(({ fullName }) => onlyStep(fullName)))].join("|")}`;
 
 /** The last `n` non-empty lines a run printed: where it says why it stopped. */
 export function lastLines(run: Pick<LabsRun, "output" | "exitCode">, n = 1): string {
@@ -78,7 +77,7 @@ export function problemsOfRun(run: Pick<LabsRun, "result" | "exitCode" | "output
 // Every lab step with its spec file, collected by vitest itself (the global setup runs, no step and no fixture does).
 export function listSteps({ env, signal }: Pick<LabsRequest, "env" | "signal">): Promise<Listed[]> {
   return withTempFile(async (json) => {
-    const list = vitestListCommand("--project", "labs", "--no-staticParse", `--json=${json}`);
+    const list = [VITEST, "list", "--project", "labs", "--no-staticParse", `--json=${json}`];
     const child = startChild(list, { env, ownGroup: false, ...(signal && { signal }) });
     await child.exited;
     signal?.throwIfAborted();

@@ -6,23 +6,14 @@ import { catalogueEntry } from "../catalogue/entries.ts";
 import { parseReference } from "../catalogue/reference.ts";
 import { dockerApi, type Docker } from "../engine/client.ts";
 import { LOOPBACK } from "../engine/reach.ts";
-import { startPrivateEngine, type EngineKind } from "../private-engines/lifecycle.ts";
+import { startPrivateEngine } from "../private-engines/lifecycle.ts";
 import { engineName, stopOrphanedEngines } from "../private-engines/orphans.ts";
 import { startRegistry, type Registry } from "../registry/container.ts";
 import { labelsFor, newRunId } from "../run/identity.ts";
-import { since as sinceStart, timed as timedWork } from "../util/time.ts";
-import { pushToMirror, type MirrorCopy } from "./mirror-push.ts";
+import { timed } from "../util/time.ts";
+import { pushToMirror } from "./mirror-push.ts";
 
-export interface OfficialMirror extends AsyncDisposable {
-  host: string; // the mirror engine's DOCKER_HOST
-  mirrorUrl: string;
-  imageMap: Record<string, string>; // LABS_IMAGE_MAP for the images Docker Hub's mirror cannot stand for
-  env: NodeJS.ProcessEnv; // what `npm run labs` needs to run the official path through the mirror
-  copies: (MirrorCopy & { official: string; digest: string })[];
-  timings: { registryS: number; pushS: number; pushedMB: number; engineS: number };
-  manifestsServed(): Promise<string[]>;
-  stopRegistry(): Promise<void>;
-}
+export type OfficialMirror = Awaited<ReturnType<typeof startOfficialMirror>>;
 
 let started = 0;
 
@@ -35,11 +26,7 @@ function mirrorPath(official: string): { repository: string; tag: string; viaMap
     : { repository: `${registry}/${repository}`, tag, viaMap: true };
 }
 
-const since = (start: number) => Number(sinceStart(start).toFixed(1));
-const timed = async <T>(work: Promise<T>) => {
-  const { value, seconds } = await timedWork(() => work);
-  return { value, seconds: Number(seconds.toFixed(1)) };
-};
+const tenths = (seconds: number) => Number(seconds.toFixed(1));
 
 // The registry stand-in in the host's network, on 127.0.0.1 only. Labelled as a run of this process, so that if the
 // process is killed the next run's sweep removes it, and no other run's sweep touches it while the process lives.
@@ -60,18 +47,13 @@ async function manifestsServed(registry: Registry): Promise<string[]> {
   return [...served].map(([, repository, tag]) => `${repository}:${tag}`);
 }
 
-export async function startOfficialMirror(
-  officials: string[],
-  engine: EngineKind = "docker20",
-): Promise<OfficialMirror> {
+export async function startOfficialMirror(officials: string[]) {
   // A mirror engine whose owner was killed still runs, holding official names: the next owner stops it.
   await stopOrphanedEngines("mirror");
   const docker = await dockerApi();
-  const registryStart = performance.now();
-  const registry = await startMirrorRegistry(docker);
-  const registryS = since(registryStart);
+  const { value: registry, seconds: registryS } = await timed(() => startMirrorRegistry(docker));
   const at = registry.at(LOOPBACK);
-  const url = `http://${at}`;
+  const mirrorUrl = `http://${at}`;
   const copies = officials.map((official) => ({
     official,
     ...mirrorPath(official),
@@ -80,8 +62,8 @@ export async function startOfficialMirror(
   const name = engineName("mirror", String(++started));
   // The engine needs only the registry's address: it starts while the images go in.
   const [pushed, engineUp] = await Promise.allSettled([
-    timed(pushToMirror(docker, at, copies)),
-    timed(startPrivateEngine({ name, engine, registryMirror: url, quiet: true })),
+    timed(() => pushToMirror(docker, at, copies)),
+    timed(() => startPrivateEngine({ name, engine: "docker20", registryMirror: mirrorUrl, quiet: true })),
   ]);
   if (pushed.status === "rejected" || engineUp.status === "rejected") {
     if (engineUp.status === "fulfilled") await engineUp.value.value.stop();
@@ -89,36 +71,37 @@ export async function startOfficialMirror(
     throw pushed.status === "rejected" ? pushed.reason : (engineUp as PromiseRejectedResult).reason;
   }
   const { digests, bytes } = pushed.value.value;
-  const mirrorEngine = engineUp.value.value;
+  const engine = engineUp.value.value;
+  // LABS_IMAGE_MAP for the images Docker Hub's mirror cannot stand for.
   const imageMap = Object.fromEntries(
     copies
       .filter(({ viaMap }) => viaMap)
       .map(({ official, repository, tag }) => [official, `${at}/${repository}:${tag}`]),
   );
-  const stop = async () => {
-    await mirrorEngine.stop();
-    await registry.stop();
-  };
   return {
-    host: mirrorEngine.host,
-    mirrorUrl: url,
+    host: engine.host, // the mirror engine's DOCKER_HOST
+    mirrorUrl,
     imageMap,
-    // The mirror holds no Ryuk image: the suite's guardian and audit do Ryuk's job here (see the README).
+    // What `npm run labs` needs to run the official path through the mirror. The mirror holds no Ryuk image: the
+    // suite's guardian and audit do Ryuk's job here (see the README).
     env: {
-      DOCKER_HOST: mirrorEngine.host,
+      DOCKER_HOST: engine.host,
       LABS_IMAGES: "official",
       LABS_IMAGE_MAP: JSON.stringify(imageMap),
       TESTCONTAINERS_RYUK_DISABLED: "true",
     },
     copies: copies.map((copy) => ({ ...copy, digest: digests.get(copy.source)! })),
     timings: {
-      registryS,
-      pushS: pushed.value.seconds,
+      registryS: tenths(registryS),
+      pushS: tenths(pushed.value.seconds),
       pushedMB: Math.round(bytes / 1e6),
-      engineS: engineUp.value.seconds,
+      engineS: tenths(engineUp.value.seconds),
     },
     manifestsServed: () => manifestsServed(registry),
     stopRegistry: registry.stop,
-    [Symbol.asyncDispose]: stop,
+    async [Symbol.asyncDispose]() {
+      await engine.stop();
+      await registry.stop();
+    },
   };
 }

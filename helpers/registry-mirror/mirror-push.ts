@@ -4,7 +4,7 @@ import { imageArchive, tarEntries } from "../engine/archive.ts";
 import type { Docker } from "../engine/client.ts";
 import { MEDIA_TYPES, RegistryApi, type Descriptor } from "../registry/api.ts";
 
-export interface MirrorCopy {
+interface MirrorCopy {
   source: string; // the image on the engine, e.g. labs-stand-in/nginx:1.18
   repository: string; // where the mirror serves it, e.g. library/nginx
   tag: string;

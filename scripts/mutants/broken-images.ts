@@ -5,7 +5,7 @@ import { imageBuiltFrom } from "../../helpers/stand-ins/recipe-build.ts";
 import { ROOT, type Mutant } from "./declarations.ts";
 
 // Every image a run of this script builds carries its run id, so that it removes exactly those and nobody else's.
-export const MUTANTS_RUN_LABEL = "labs.mutants.run";
+const MUTANTS_RUN_LABEL = "labs.mutants.run";
 const GONE_WITHIN_MS = 20_000;
 
 export function mutantRef(mutant: Mutant, runId: string): string {
@@ -28,16 +28,10 @@ export async function buildMutant(docker: Docker, mutant: Mutant, runId: string,
 // A lab run's guardian removes its containers a moment after the run ends; until then they hold the image.
 export async function removeMutantImages(docker: Docker, runId: string): Promise<string[]> {
   const filters = JSON.stringify({ label: [`${MUTANTS_RUN_LABEL}=${runId}`] });
+  const left = async () => (await docker.listImages({ filters })).map(({ Id }) => Id);
   const removed = async () => {
-    for (const { Id } of await docker.listImages({ filters }))
-      await docker
-        .getImage(Id)
-        .remove({ force: true })
-        .catch(() => undefined);
-    return (await docker.listImages({ filters })).length === 0 ? [] : undefined;
+    await Promise.allSettled((await left()).map((id) => docker.getImage(id).remove({ force: true })));
+    return (await left()).length === 0 ? [] : undefined;
   };
-  return (
-    (await pollUntil(removed, { timeoutMs: GONE_WITHIN_MS, intervalMs: 500 })) ??
-    (await docker.listImages({ filters })).map(({ Id }) => Id)
-  );
+  return (await pollUntil(removed, { timeoutMs: GONE_WITHIN_MS, intervalMs: 500 })) ?? (await left());
 }

@@ -1,9 +1,7 @@
 import { join, relative } from "node:path";
-import type { Step } from "../../helpers/vitest/run-results.ts";
-import { DeclarationError, ROOT, UNBREAKABLE_FILE, type Mutant, type Unbreakable } from "./declarations.ts";
+import type { Listed } from "../../helpers/child-runs/run-labs.ts";
+import { ROOT, UNBREAKABLE_FILE, type Mutant, type Unbreakable } from "./declarations.ts";
 import { stepsNamed } from "./verdicts.ts";
-
-export type Listed = Pick<Step, "file" | "fullName">;
 
 // A title edited in a spec usually keeps its command: the step sharing the longest start is the likely new name.
 function closestStep(title: string, steps: Listed[]): string {
@@ -20,16 +18,14 @@ function closestStep(title: string, steps: Listed[]): string {
 // The one step a declared title names, as vitest collects them.
 function stepTitled(title: string, steps: Listed[], where: string): Listed {
   const found = stepsNamed(steps, title);
-  if (found.length === 0)
-    throw new DeclarationError(`${where}: no lab step is titled "${title}"${closestStep(title, steps)}`);
+  if (found.length === 0) throw new Error(`${where}: no lab step is titled "${title}"${closestStep(title, steps)}`);
   if (found.length > 1) {
     const names = found.map(({ fullName }) => `"${fullName}"`).join(", ");
-    throw new DeclarationError(`${where}: "${title}" is ${names}: declare the full name`);
+    throw new Error(`${where}: "${title}" is ${names}: declare the full name`);
   }
   return found[0]!;
 }
 
-// The steps each broken image declares.
 export function stepsOfMutants(mutants: Mutant[], steps: Listed[]): Map<Mutant, Listed[]> {
   return new Map(
     mutants.map((mutant) => {
@@ -39,17 +35,9 @@ export function stepsOfMutants(mutants: Mutant[], steps: Listed[]): Map<Mutant, 
   );
 }
 
-// The step each line of no-broken-image.json names.
 export function stepsOfUnbreakables(unbreakables: Unbreakable[], steps: Listed[]): Map<Unbreakable, Listed> {
   const where = relative(ROOT, UNBREAKABLE_FILE);
   return new Map(unbreakables.map((line) => [line, stepTitled(line.title, steps, `${where} > "${line.kind}"`)]));
 }
 
 export const filesOf = (steps: Listed[]): string[] => [...new Set(steps.map(({ file }) => file))].sort();
-
-// vitest's `-t` is a regular expression over each step's full name ("describe > title"): every name escaped and the
-// whole anchored, so that the run holds these steps and no other.
-export function onlySteps(steps: Listed[]): string {
-  const names = [...new Set(steps.map(({ fullName }) => fullName.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")))];
-  return `--testNamePattern=^(?:${names.join("|")})$`;
-}

@@ -5,14 +5,7 @@ import type { Mutant } from "./declarations.ts";
 
 const CELL_WIDTH = 90;
 
-export interface Verdict {
-  mutant: Mutant;
-  caught: boolean;
-  catching: Step[];
-  elsewhere: Step[];
-  why: string;
-  seconds: number;
-}
+export type Verdict = ReturnType<typeof verdictOf>;
 
 // A declaration names a step by its title, or by its full name where two labs share a title.
 export function stepsNamed<S extends Pick<Step, "fullName">>(steps: S[], declared: string): S[] {
@@ -24,7 +17,7 @@ const article = (noun: string) => (/^[aeiou]/.test(noun) ? "an" : "a");
 
 // Caught only when every step the broken image declares failed on an assertion: a declaration says which steps see
 // the breakage, and each of them must. Anything else is said as what it was.
-export function verdictOf(mutant: Mutant, run: LabsRun): Verdict {
+export function verdictOf(mutant: Mutant, run: LabsRun) {
   const { steps } = run.result;
   const seconds = run.seconds;
   const declared = mutant.steps.flatMap((title) => stepsNamed(steps, title));

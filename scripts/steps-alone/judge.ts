@@ -1,21 +1,11 @@
-// What a step run by itself must show, and the table of every step's run. vitest's `-t` is a regular expression over
-// the full name "describe > title", so a title is escaped and anchored to select that one step and no other.
-import { lastLines, type LabsRun } from "../../helpers/child-runs/run-labs.ts";
+// What a step run by itself must show, and the table of every step's run.
+import { lastLines, type LabsRun, type Listed } from "../../helpers/child-runs/run-labs.ts";
 import { exitCauses, firstLine, type Step } from "../../helpers/vitest/run-results.ts";
 import { cell } from "../../helpers/util/markdown.ts";
 
-export type Listed = Pick<Step, "file" | "fullName">;
 type Run = Pick<LabsRun, "result" | "exitCode" | "output">;
 
-export interface Alone {
-  step: Listed;
-  title: string;
-  state: Step["state"] | "missing";
-  problem?: string; // after its state, in one line; none when the step passed, or was not applicable by the rule
-  seconds: number;
-}
-
-export const onlyStep = (fullName: string): string => `^${fullName.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")}$`;
+export type Alone = ReturnType<typeof aloneVerdict>;
 
 // A step that the filter left out is skipped with no note: vitest never started it.
 const leftOut = ({ state, note }: Step) => state === "skipped" && note === undefined;
@@ -43,14 +33,15 @@ function problemOf(listed: Listed, own: Step | undefined, run: Run): string | un
 }
 
 // Green only when the run reported exactly this step passed (or not applicable by the rule), every other step of its
-// file left out by the filter, and nothing else wrong: no error outside the step, a clean teardown, exit 0.
-export function aloneVerdict(listed: Listed, run: Run & Pick<LabsRun, "seconds">): Alone {
+// file left out by the filter, and nothing else wrong: no error outside the step, a clean teardown, exit 0. Else its
+// problem says what went wrong, in one line after its state.
+export function aloneVerdict(listed: Listed, run: Run & Pick<LabsRun, "seconds">) {
   const own = run.result.steps.find(({ file, fullName }) => file === listed.file && fullName === listed.fullName);
   const problem = problemOf(listed, own, run);
   return {
     step: listed,
     title: own?.title ?? listed.fullName,
-    state: own?.state ?? "missing",
+    state: own?.state ?? ("missing" as const),
     ...(problem !== undefined && { problem }),
     seconds: run.seconds,
   };

@@ -1,11 +1,11 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { LabsRun } from "../../helpers/child-runs/run-labs.ts";
+import { onlySteps, type LabsRun, type Listed } from "../../helpers/child-runs/run-labs.ts";
 import type { Step } from "../../helpers/vitest/run-results.ts";
 import { coverage, coverageProblems } from "../../scripts/mutants/coverage.ts";
 import { declaredUnbreakables, ROOT, type Mutant, type Unbreakable } from "../../scripts/mutants/declarations.ts";
-import { onlySteps, stepsOfUnbreakables, type Listed } from "../../scripts/mutants/declared-steps.ts";
+import { stepsOfUnbreakables } from "../../scripts/mutants/declared-steps.ts";
 import { expectedSeconds, verdictOf, whyNotGreen } from "../../scripts/mutants/verdicts.ts";
 import { stepOf } from "./step-results.ts";
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Step } from "../../helpers/vitest/run-results.ts";
-import { aloneVerdict, onlyStep } from "../../scripts/steps-alone/judge.ts";
+import { onlyStep } from "../../helpers/child-runs/run-labs.ts";
+import { aloneVerdict } from "../../scripts/steps-alone/judge.ts";
 import { stepOf } from "./step-results.ts";
 
 const LAB = "Lab 3-3: nginx web server";
