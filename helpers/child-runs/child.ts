@@ -11,7 +11,7 @@ export const ROOT = join(import.meta.dirname, "..", "..");
 
 export type ChildRun = ReturnType<typeof startChild>;
 
-interface ChildOptions {
+export interface ChildOptions {
   env?: NodeJS.ProcessEnv; // over this process's own; a variable set to undefined is left out
   program?: string; // this Node unless named
   ownGroup?: boolean; // its own process group, as a terminal or CI starts it (the default); else ours
