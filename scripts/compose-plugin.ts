@@ -15,11 +15,11 @@ const IN_PACKAGE = "usr/libexec/docker/cli-plugins/docker-compose";
 const say = (line: string) => console.error(`compose: ${line}`);
 
 /** sid's Compose v2 plugin in COMPOSE_PLUGIN_DIR; a no-op once there. */
-function ensureComposePlugin(): void {
+async function ensureComposePlugin(): Promise<void> {
   if (existsSync(MARKER) && existsSync(PLUGIN)) {
     return say(`v2 plugin ${readFileSync(MARKER, "utf8").trim()} already in ${COMPOSE_PLUGIN_DIR}`);
   }
-  withSidPackages(["docker-compose"], say, (root) => {
+  await withSidPackages(["docker-compose"], say, (root) => {
     const unpacked = join(root, IN_PACKAGE);
     if (!existsSync(unpacked)) throw new Error(`sid's docker-compose has no ${IN_PACKAGE}`);
     const version = execFileSync(unpacked, ["version", "--short"], { encoding: "utf8" }).trim();
@@ -34,7 +34,7 @@ function ensureComposePlugin(): void {
 
 try {
   if (process.argv[2] !== "install") throw new Error("usage: compose-plugin.ts install");
-  ensureComposePlugin();
+  await ensureComposePlugin();
 } catch (error) {
   console.error(`compose-plugin: ${(error as Error).message}`);
   process.exitCode = 1;

@@ -32,7 +32,7 @@ const need = (value: string | undefined, flag: string): string => {
 };
 
 try {
-  if (command === "install") ensureDocker28();
+  if (command === "install") await ensureDocker28();
   else if (command === "stop") await stopPrivateEngine(need(v.name, "name"));
   else if (command === "copy") {
     const to = dockerApiAt(privateEngineEnv(need(v["to-name"], "to-name")));

@@ -7,6 +7,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { debianArchive } from "../stand-ins/debian-archive.ts";
 
 export const DOCKER28_DIR = "/opt/container-labs/docker28";
 export const DOCKER28_VERSION = "28.5.2";
@@ -17,30 +18,18 @@ export const RUNC = "/usr/sbin/runc";
 const run = (cmd: string, args: string[], cwd?: string): string =>
   execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
-/** The Debian archive that serves this machine's own release, read from its apt sources (deb822 or one-line). */
-function debianArchive(): string {
-  const codename = /^VERSION_CODENAME=(\S+)/m.exec(readFileSync("/etc/os-release", "utf8"))?.[1];
-  const parts = existsSync("/etc/apt/sources.list.d") ? readdirSync("/etc/apt/sources.list.d") : [];
-  const files = ["sources.list", ...parts.filter((f) => /\.(list|sources)$/.test(f)).map((f) => `sources.list.d/${f}`)];
-  const texts = files.map((f) => `/etc/apt/${f}`).filter((f) => existsSync(f));
-  for (const text of texts.map((f) => readFileSync(f, "utf8"))) {
-    for (const stanza of text.split(/\n\s*\n/)) {
-      const uri = /^URIs:\s*(\S+)/m.exec(stanza)?.[1];
-      if (uri && /^Suites:(.*)$/m.exec(stanza)?.[1]?.trim().split(/\s+/).includes(codename!)) return uri;
-    }
-    for (const [, uri, suite] of text.matchAll(/^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)/gm)) {
-      if (uri && suite === codename) return uri;
-    }
-  }
-  throw new Error(`no apt source for ${codename ?? "this release"} in /etc/apt: cannot locate the Debian archive`);
-}
-
 /** Runs `use` on sid's `packages` unpacked (dpkg-deb -x) in a temporary folder, removed after. Its package lists, list
  * file and cache are the folder's own: the machine's apt state never learns about sid. */
-export function withSidPackages<T>(packages: string[], say: (line: string) => void, use: (root: string) => T): T {
+export async function withSidPackages(
+  packages: string[],
+  say: (line: string) => void,
+  use: (root: string) => void,
+): Promise<void> {
+  // The archive the stand-ins' debootstrap uses: sid is a suite of every Debian archive.
+  const archive = await debianArchive();
+  if (!archive) throw new Error("no Debian archive in /etc/apt's sources: set LABS_DEBIAN_MIRROR to one's URL");
   const work = mkdtempSync(join(tmpdir(), "sid-"));
   try {
-    const archive = debianArchive();
     const keyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
     writeFileSync(`${work}/sid.list`, `deb [signed-by=${keyring}] ${archive} sid main\n`);
     for (const d of ["lists/partial", "cache/archives/partial", "debs", "root"]) {
@@ -60,14 +49,14 @@ export function withSidPackages<T>(packages: string[], say: (line: string) => vo
     run("apt-get", [...apt, "download", "-qq", ...packages], `${work}/debs`);
     say("unpacking");
     for (const deb of readdirSync(`${work}/debs`)) run("dpkg-deb", ["-x", `${work}/debs/${deb}`, `${work}/root`]);
-    return use(`${work}/root`);
+    use(`${work}/root`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
 /** sid's dockerd, docker-proxy, containerd and shim in DOCKER28_DIR, and Debian 12's runc; a no-op once done. */
-export function ensureDocker28(quiet = false): void {
+export async function ensureDocker28(quiet = false): Promise<void> {
   const say = (line: string) => quiet || console.error(`docker28: ${line}`);
   // sid's runc needs a newer glibc than Debian 12 has; Debian 12's own runc works with sid's shim.
   if (!existsSync(RUNC)) {
@@ -79,7 +68,7 @@ export function ensureDocker28(quiet = false): void {
   if (installed && BINARIES.every((b) => existsSync(join(DOCKER28_DIR, b)))) {
     return void say(`${DOCKER28_VERSION} already in ${DOCKER28_DIR}`);
   }
-  withSidPackages(["docker.io", "containerd"], say, (root) => {
+  await withSidPackages(["docker.io", "containerd"], say, (root) => {
     const found = readdirSync(root, { recursive: true, withFileTypes: true })
       .filter((e) => e.isFile() && BINARIES.includes(e.name) && /\/s?bin$/.test(e.parentPath))
       .map((e) => join(e.parentPath, e.name));

@@ -93,7 +93,7 @@ export async function startPrivateEngine(o: EngineOptions): Promise<PrivateEngin
   // dockerd starts a containerd of its own only when none listens at the system's default address.
   if (!podman && existsSync("/run/containerd/containerd.sock"))
     throw new Error("a system containerd runs: engines would share it");
-  if (o.engine === "docker28") ensureDocker28(o.quiet);
+  if (o.engine === "docker28") await ensureDocker28(o.quiet);
   const product = podman ? ensurePodman() : o.engine;
   await stopPrivateEngine(o.name, true); // what a killed run left
   const started = performance.now();
